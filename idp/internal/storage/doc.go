@@ -1,0 +1,6 @@
+// Package storage owns the provider's persistent state: the domain types
+// (users, OIDC clients, authorization requests, browser sessions, tokens,
+// signing keys, sign-in throttles) and the one Storage interface that every
+// backend implements. Backends live in subpackages and import only this
+// package; the conformance suite in storagetest holds them to one behaviour.
+package storage

@@ -1,0 +1,164 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// authRequestColumns are what every auth request query reads, in
+// scanAuthRequest's order.
+const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type,
+	response_mode, code_challenge, code_challenge_method, prompt, max_age_ns, login_hint,
+	created_at, expires_at, user_id, auth_time, amr, session_id, done, code_hash, redeemed_at,
+	family_id`
+
+func scanAuthRequest(sc scanner) (storage.AuthRequest, error) {
+	var r storage.AuthRequest
+	var maxAge sql.NullInt64
+	err := sc.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, listCol[string]{&r.Scopes},
+		&r.ResponseType, &r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod,
+		listCol[string]{&r.Prompt}, &maxAge, &r.LoginHint, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt},
+		&r.UserID, timeCol{&r.AuthTime}, listCol[string]{&r.AMR}, &r.SessionID, &r.Done,
+		textCol{&r.CodeHash}, timeCol{&r.RedeemedAt}, &r.FamilyID)
+	if maxAge.Valid {
+		d := time.Duration(maxAge.Int64)
+		r.MaxAge = &d
+	}
+	return r, err
+}
+
+const insertAuthRequestSQL = `INSERT INTO auth_requests (` + authRequestColumns + `)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+	$20, $21, $22, $23)`
+
+func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
+	if r.ID == "" {
+		return errors.New("create auth request: empty id")
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = s.now()
+	}
+	var maxAge sql.NullInt64
+	if r.MaxAge != nil {
+		maxAge = sql.NullInt64{Int64: int64(*r.MaxAge), Valid: true}
+	}
+	_, err := s.exec(ctx, insertAuthRequestSQL, r.ID, r.ClientID, r.RedirectURI, r.State, r.Nonce,
+		listArg(r.Scopes), r.ResponseType, r.ResponseMode, r.CodeChallenge, r.CodeChallengeMethod,
+		listArg(r.Prompt), maxAge, r.LoginHint, r.CreatedAt, r.ExpiresAt, r.UserID,
+		nullTime(r.AuthTime), listArg(r.AMR), r.SessionID, r.Done, nullText(r.CodeHash),
+		nullTime(r.RedeemedAt), r.FamilyID)
+	if err != nil {
+		return s.writeErr("create auth request", err)
+	}
+	return nil
+}
+
+// GetAuthRequest returns the request whatever its state; callers check
+// ExpiresAt.
+func (s *Store) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
+	return getAuthRequest(ctx, s.db, `id = $1`, id)
+}
+
+// GetAuthRequestByCode finds the unexpired request holding the code hash.
+func (s *Store) GetAuthRequestByCode(ctx context.Context, codeHash string) (storage.AuthRequest, error) {
+	return getAuthRequest(ctx, s.db, `code_hash = $1 AND expires_at > $2`, codeHash, s.now())
+}
+
+func getAuthRequest(ctx context.Context, q querier, where string, args ...any) (storage.AuthRequest, error) {
+	r, err := scanAuthRequest(q.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.AuthRequest{}, fmt.Errorf("auth request: %w", storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.AuthRequest{}, fmt.Errorf("get auth request: %w", err)
+	}
+	return r, nil
+}
+
+const completeAuthRequestSQL = `UPDATE auth_requests
+SET user_id = $2, auth_time = $3, amr = $4, session_id = $5, done = TRUE
+WHERE id = $1 AND expires_at > $6`
+
+// CompleteAuthRequest records who authenticated, unless the request is gone
+// or expired by the store's clock.
+func (s *Store) CompleteAuthRequest(ctx context.Context, id string, res storage.AuthResult) error {
+	n, err := s.exec(ctx, completeAuthRequestSQL, id, res.UserID, nullTime(res.AuthTime),
+		listArg(res.AMR), res.SessionID, s.now())
+	if err != nil {
+		return fmt.Errorf("complete auth request: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("auth request: %w", storage.ErrNotFound)
+	}
+	return nil
+}
+
+// SetAuthRequestCode stores the code hash of a completed request.
+func (s *Store) SetAuthRequestCode(ctx context.Context, id, codeHash string) error {
+	if codeHash == "" {
+		return errors.New("set auth request code: empty code hash")
+	}
+	n, err := s.exec(ctx, `UPDATE auth_requests SET code_hash = $2 WHERE id = $1 AND done`, id, codeHash)
+	if err != nil {
+		return s.writeErr("set auth request code", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("completed auth request: %w", storage.ErrNotFound)
+	}
+	return nil
+}
+
+// redeemCodeSQL is the single atomic step that lets exactly one caller
+// exchange a code: the row changes only while redeemed_at is NULL.
+const redeemCodeSQL = `UPDATE auth_requests SET redeemed_at = $3, family_id = $2
+WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $3
+RETURNING ` + authRequestColumns
+
+// RedeemCode marks the code exchanged into familyID. A second exchange of a
+// redeemed code revokes what the first produced and returns
+// storage.ErrReused.
+func (s *Store) RedeemCode(ctx context.Context, codeHash, familyID string, now time.Time) (storage.AuthRequest, error) {
+	if codeHash == "" || familyID == "" {
+		return storage.AuthRequest{}, errors.New("redeem code: empty code hash or family")
+	}
+	var r storage.AuthRequest
+	err := s.retry(ctx, func() (err error) {
+		r, err = scanAuthRequest(s.db.QueryRowContext(ctx, redeemCodeSQL, codeHash, familyID, now))
+		return err
+	})
+	if err == nil {
+		return r, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return storage.AuthRequest{}, fmt.Errorf("redeem code: %w", err)
+	}
+	// Not redeemable: unknown, expired, or redeemed before.
+	prev, err := getAuthRequest(ctx, s.db, `code_hash = $1`, codeHash)
+	if err != nil {
+		return storage.AuthRequest{}, err
+	}
+	if prev.RedeemedAt.IsZero() {
+		return storage.AuthRequest{}, fmt.Errorf("auth request: code expired: %w", storage.ErrNotFound)
+	}
+	if err := s.RevokeFamily(ctx, prev.FamilyID, now); err != nil {
+		return storage.AuthRequest{}, fmt.Errorf("redeem code: revoke reused family: %w", err)
+	}
+	s.log.Warn("authorization code reused; token family revoked", "client", prev.ClientID, "family", prev.FamilyID)
+	return storage.AuthRequest{}, fmt.Errorf("redeem code: %w", storage.ErrReused)
+}
+
+func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	n, err := s.exec(ctx, `DELETE FROM auth_requests WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete auth request: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("auth request: %w", storage.ErrNotFound)
+	}
+	return nil
+}

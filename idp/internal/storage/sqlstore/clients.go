@@ -1,0 +1,156 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// clientColumns are what every client query reads, in scanClient's order;
+// version is the hidden compare-and-swap guard of UpdateClient.
+const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
+	grant_types, admit_roles, admit_types, scopes, created_at, updated_at, version`
+
+func scanClient(sc scanner) (storage.Client, int64, error) {
+	var c storage.Client
+	var version int64
+	err := sc.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, listCol[string]{&c.RedirectURIs},
+		listCol[string]{&c.PostLogoutRedirectURIs}, listCol[string]{&c.GrantTypes},
+		listCol[storage.Role]{&c.AdmitRoles}, listCol[storage.UserType]{&c.AdmitTypes},
+		listCol[string]{&c.Scopes}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &version)
+	return c, version, err
+}
+
+// clientFields are the values of the columns CreateClient and UpdateClient
+// both write, name through scopes.
+func clientFields(c storage.Client) []any {
+	return []any{c.Name, c.SecretHash, c.Public, listArg(c.RedirectURIs),
+		listArg(c.PostLogoutRedirectURIs), listArg(c.GrantTypes), listArg(c.AdmitRoles),
+		listArg(c.AdmitTypes), listArg(c.Scopes)}
+}
+
+const insertClientSQL = `INSERT INTO clients (id, name, secret_hash, public, redirect_uris,
+	post_logout_redirect_uris, grant_types, admit_roles, admit_types, scopes, created_at,
+	updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)`
+
+func (s *Store) CreateClient(ctx context.Context, c storage.Client) (storage.Client, error) {
+	if c.ID == "" {
+		return storage.Client{}, errors.New("create client: empty id")
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	c.CreatedAt, c.UpdatedAt = normTime(c.CreatedAt), normTime(c.UpdatedAt)
+	args := append([]any{c.ID}, clientFields(c)...)
+	if _, err := s.exec(ctx, insertClientSQL, append(args, c.CreatedAt, c.UpdatedAt)...); err != nil {
+		return storage.Client{}, s.writeErr("create client", err)
+	}
+	return normClient(c), nil
+}
+
+// normClient makes empty lists nil, as they read back.
+func normClient(c storage.Client) storage.Client {
+	for _, l := range []*[]string{&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.GrantTypes, &c.Scopes} {
+		*l = normList(*l)
+	}
+	c.AdmitRoles, c.AdmitTypes = normList(c.AdmitRoles), normList(c.AdmitTypes)
+	return c
+}
+
+func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error) {
+	c, _, err := getClient(ctx, s.db, id)
+	return c, err
+}
+
+func getClient(ctx context.Context, q querier, id string) (storage.Client, int64, error) {
+	c, version, err := scanClient(q.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.Client{}, 0, fmt.Errorf("client %q: %w", id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.Client{}, 0, fmt.Errorf("get client: %w", err)
+	}
+	return c, version, nil
+}
+
+func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	defer rows.Close()
+	var clients []storage.Client
+	for rows.Next() {
+		c, _, err := scanClient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		clients = append(clients, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	return clients, nil
+}
+
+const updateClientSQL = `UPDATE clients SET name = $3, secret_hash = $4, public = $5,
+	redirect_uris = $6, post_logout_redirect_uris = $7, grant_types = $8, admit_roles = $9,
+	admit_types = $10, scopes = $11, updated_at = $12, version = version + 1
+WHERE id = $1 AND version = $2`
+
+// UpdateClient reads the client, applies fn and writes the result if no
+// other update came in between; if one did, it reads and applies fn again,
+// so fn may run more than once and must only modify the client. ID and
+// CreatedAt are not fn's to set.
+func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*storage.Client) error) (storage.Client, error) {
+	for attempt := 1; ; attempt++ {
+		var out storage.Client
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			cur, version, err := getClient(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			next := cur
+			if err := fn(&next); err != nil {
+				return err
+			}
+			next.ID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.CreatedAt, s.now()
+			args := append([]any{id, version}, clientFields(next)...)
+			n, err := execTx(ctx, tx, updateClientSQL, append(args, next.UpdatedAt)...)
+			if err != nil {
+				return fmt.Errorf("update client: %w", err)
+			}
+			if n == 0 {
+				return errStale
+			}
+			out = normClient(next)
+			return nil
+		})
+		if !errors.Is(err, errStale) {
+			return out, err
+		}
+		if attempt == maxAttempts {
+			return storage.Client{}, fmt.Errorf("update client: %w", storage.ErrConflict)
+		}
+	}
+}
+
+// DeleteClient removes the client; its auth requests and tokens go with it
+// (ON DELETE CASCADE).
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	n, err := s.exec(ctx, `DELETE FROM clients WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete client: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("client %q: %w", id, storage.ErrNotFound)
+	}
+	return nil
+}

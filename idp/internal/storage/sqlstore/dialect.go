@@ -1,0 +1,122 @@
+package sqlstore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect is everything that differs between the two databases. The queries
+// themselves do not: they are shared.
+type dialect struct {
+	name   string        // "postgres" or "sqlite": also the migrations folder
+	driver string        // database/sql driver name
+	goose  goose.Dialect // how goose records applied versions
+	// maxOpen caps the connection pool. SQLite in WAL mode serves readers
+	// concurrently while writers queue on the file lock.
+	maxOpen int
+	// uniqueViolation reports whether err is a unique-key violation and
+	// names the key: the constraint (PostgreSQL) or "table.column"
+	// (SQLite). Callers match a column name in it, e.g. "email_key".
+	uniqueViolation func(err error) (key string, ok bool)
+	// foreignKeyViolation reports whether err is a foreign-key violation:
+	// a row named a client or user that does not exist.
+	foreignKeyViolation func(err error) bool
+	// retryable reports whether the statement or transaction that failed
+	// with err may simply be run again: a serialization failure or deadlock
+	// (PostgreSQL), a busy or locked database (SQLite).
+	retryable func(err error) bool
+	// migrationLocker keeps two processes from migrating one database at
+	// once; path is the SQLite file ("" for PostgreSQL).
+	migrationLocker func(path string) (lock.SessionLocker, error)
+}
+
+// PostgreSQL error codes (SQLSTATE).
+const (
+	pgUniqueViolation      = "23505"
+	pgForeignKeyViolation  = "23503"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+)
+
+var dialectPostgres = dialect{
+	name:    "postgres",
+	driver:  "pgx",
+	goose:   goose.DialectPostgres,
+	maxOpen: 16,
+	uniqueViolation: func(err error) (string, bool) {
+		if pe, ok := pgError(err); ok && pe.Code == pgUniqueViolation {
+			return pe.ConstraintName, true
+		}
+		return "", false
+	},
+	foreignKeyViolation: func(err error) bool {
+		pe, ok := pgError(err)
+		return ok && pe.Code == pgForeignKeyViolation
+	},
+	retryable: func(err error) bool {
+		pe, ok := pgError(err)
+		return ok && (pe.Code == pgSerializationFailure || pe.Code == pgDeadlockDetected)
+	},
+	migrationLocker: func(string) (lock.SessionLocker, error) {
+		// A session-level advisory lock. A replica waiting for another's
+		// migrations polls every second, for up to ten minutes (goose's
+		// default polls every 5 s).
+		l, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+		if err != nil {
+			return nil, fmt.Errorf("create advisory lock: %w", err)
+		}
+		return l, nil
+	},
+}
+
+var dialectSQLite = dialect{
+	name:    "sqlite",
+	driver:  "sqlite",
+	goose:   goose.DialectSQLite3,
+	maxOpen: 8,
+	uniqueViolation: func(err error) (string, bool) {
+		code, msg, ok := sqliteError(err)
+		if !ok || (code != sqlite3.SQLITE_CONSTRAINT_UNIQUE && code != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+			return "", false
+		}
+		// "… UNIQUE constraint failed: users.email_key (2067)", for
+		// primary keys too.
+		_, cols, _ := strings.Cut(msg, "UNIQUE constraint failed: ")
+		return cols, true
+	},
+	foreignKeyViolation: func(err error) bool {
+		code, _, ok := sqliteError(err)
+		return ok && code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	},
+	retryable: func(err error) bool {
+		code, _, ok := sqliteError(err)
+		// The primary code is the low byte: SQLITE_BUSY_SNAPSHOT and the
+		// other extended codes count as well.
+		return ok && (code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED)
+	},
+	migrationLocker: func(path string) (lock.SessionLocker, error) {
+		return &fileLocker{path: path + ".migrate-lock"}, nil
+	},
+}
+
+func pgError(err error) (*pgconn.PgError, bool) {
+	var pe *pgconn.PgError
+	ok := errors.As(err, &pe)
+	return pe, ok
+}
+
+func sqliteError(err error) (code int, msg string, ok bool) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return 0, "", false
+	}
+	return se.Code(), se.Error(), true
+}

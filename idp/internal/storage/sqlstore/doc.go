@@ -1,0 +1,26 @@
+// Package sqlstore implements storage.Storage once, over database/sql, for
+// both supported databases: PostgreSQL (pgx) for production and several
+// replicas, and SQLite (modernc.org/sqlite, no cgo) as the embedded default.
+//
+// Every query is written once: both drivers accept $1-style placeholders,
+// lists are JSON arrays in text columns, times are timestamptz in PostgreSQL
+// and integer microseconds in SQLite (declared TIMESTAMP, so the driver
+// returns time.Time), and "not set" times are NULL. What does differ — driver
+// name, connection string, how a unique violation or a retryable error
+// looks, how migrations are locked — lives in the dialect struct.
+//
+// Concurrency: every state change is one atomic statement (UPDATE … WHERE …
+// RETURNING, INSERT … ON CONFLICT) or a short transaction. Serialization
+// failures and deadlocks (PostgreSQL) and SQLITE_BUSY (SQLite) are retried
+// inside the store and never reach the caller. In SQLite every transaction
+// starts with BEGIN IMMEDIATE, so writers queue on busy_timeout instead of
+// failing when a read snapshot goes stale.
+//
+// Referential integrity is the database's: auth requests, tokens and
+// sessions name an existing client and user (a missing one gives
+// storage.ErrNotFound), and deleting a client deletes its requests and tokens.
+//
+// Open connects, Migrate applies the embedded migrations (module
+// github.com/cliniconnects/identity/migrations), Ready reports whether the
+// schema is current.
+package sqlstore

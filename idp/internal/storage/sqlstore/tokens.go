@@ -1,0 +1,207 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+const insertAccessTokenSQL = `INSERT INTO access_tokens (id, family_id, client_id, subject,
+	audience, scopes, created_at, expires_at, revoked_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
+func (s *Store) CreateAccessToken(ctx context.Context, t storage.AccessToken) error {
+	if t.ID == "" {
+		return errors.New("create access token: empty id")
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	_, err := s.exec(ctx, insertAccessTokenSQL, t.ID, t.FamilyID, t.ClientID, t.Subject,
+		listArg(t.Audience), listArg(t.Scopes), t.CreatedAt, t.ExpiresAt, nullTime(t.RevokedAt))
+	if err != nil {
+		return s.writeErr("create access token", err)
+	}
+	return nil
+}
+
+const getAccessTokenSQL = `SELECT id, family_id, client_id, subject, audience, scopes, created_at,
+	expires_at, revoked_at
+FROM access_tokens WHERE id = $1`
+
+// GetAccessToken returns the token whatever its state.
+func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
+	var t storage.AccessToken
+	err := s.db.QueryRowContext(ctx, getAccessTokenSQL, id).Scan(&t.ID, &t.FamilyID, &t.ClientID,
+		&t.Subject, listCol[string]{&t.Audience}, listCol[string]{&t.Scopes}, timeCol{&t.CreatedAt},
+		timeCol{&t.ExpiresAt}, timeCol{&t.RevokedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.AccessToken{}, fmt.Errorf("access token: %w", storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.AccessToken{}, fmt.Errorf("get access token: %w", err)
+	}
+	return t, nil
+}
+
+// RevokeAccessToken revokes the token; revoking it again keeps the first time.
+func (s *Store) RevokeAccessToken(ctx context.Context, id string, now time.Time) error {
+	n, err := s.exec(ctx, `UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, now)
+	if err != nil {
+		return fmt.Errorf("revoke access token: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("access token: %w", storage.ErrNotFound)
+	}
+	return nil
+}
+
+const insertRefreshTokenSQL = `INSERT INTO refresh_tokens (id_hash, family_id, client_id, user_id,
+	scopes, audience, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+
+func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
+	return s.retry(ctx, func() error { return s.insertRefreshToken(ctx, s.db, t) })
+}
+
+// insertRefreshToken runs in a transaction (rotation) or not; the caller
+// retries.
+func (s *Store) insertRefreshToken(ctx context.Context, q querier, t storage.RefreshToken) error {
+	if t.IDHash == "" || t.FamilyID == "" {
+		return errors.New("create refresh token: empty id hash or family")
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	_, err := q.ExecContext(ctx, insertRefreshTokenSQL, t.IDHash, t.FamilyID, t.ClientID, t.UserID,
+		listArg(t.Scopes), listArg(t.Audience), t.AuthTime, listArg(t.AMR), t.CreatedAt, t.ExpiresAt,
+		nullTime(t.RotatedAt), nullTime(t.RevokedAt))
+	if err != nil {
+		return s.writeErr("create refresh token", err)
+	}
+	return nil
+}
+
+const getRefreshTokenSQL = `SELECT id_hash, family_id, client_id, user_id, scopes, audience,
+	auth_time, amr, created_at, expires_at, rotated_at, revoked_at
+FROM refresh_tokens WHERE id_hash = $1`
+
+// GetRefreshToken returns the token whatever its state.
+func (s *Store) GetRefreshToken(ctx context.Context, idHash string) (storage.RefreshToken, error) {
+	return getRefreshToken(ctx, s.db, idHash)
+}
+
+func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.RefreshToken, error) {
+	var t storage.RefreshToken
+	err := q.QueryRowContext(ctx, getRefreshTokenSQL, idHash).Scan(&t.IDHash, &t.FamilyID,
+		&t.ClientID, &t.UserID, listCol[string]{&t.Scopes}, listCol[string]{&t.Audience},
+		timeCol{&t.AuthTime}, listCol[string]{&t.AMR}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
+		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.RefreshToken{}, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.RefreshToken{}, fmt.Errorf("get refresh token: %w", err)
+	}
+	return t, nil
+}
+
+// rotateRefreshTokenSQL lets exactly one caller rotate a token: the row
+// changes only while it is unrotated, unrevoked and unexpired, and
+// concurrent callers queue on its row lock and then find it rotated.
+const rotateRefreshTokenSQL = `UPDATE refresh_tokens SET rotated_at = $2
+WHERE id_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+RETURNING family_id`
+
+// RotateRefreshToken marks oldHash rotated and stores next in its family
+// (next.FamilyID is taken from the old token), in one transaction. A token
+// presented after it was rotated or revoked revokes its whole family — that
+// revocation is committed — and gives storage.ErrReused; an unknown or
+// expired token gives storage.ErrNotFound.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next storage.RefreshToken, now time.Time) error {
+	var reused storage.RefreshToken
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		reused = storage.RefreshToken{}
+		var family string
+		err := tx.QueryRowContext(ctx, rotateRefreshTokenSQL, oldHash, now).Scan(&family)
+		if err == nil {
+			next.FamilyID = family
+			return s.insertRefreshToken(ctx, tx, next)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("rotate refresh token: %w", err)
+		}
+		old, err := getRefreshToken(ctx, tx, oldHash)
+		if err != nil {
+			return err
+		}
+		if old.RotatedAt.IsZero() && old.RevokedAt.IsZero() {
+			return fmt.Errorf("refresh token expired: %w", storage.ErrNotFound)
+		}
+		reused = old
+		return revokeFamily(ctx, tx, old.FamilyID, now)
+	})
+	if err != nil {
+		return err
+	}
+	if reused.FamilyID != "" {
+		s.log.Warn("refresh token reused; family revoked", slog.Any("token", reused))
+		return fmt.Errorf("rotate refresh token: %w", storage.ErrReused)
+	}
+	return nil
+}
+
+// RevokeRefreshToken revokes one token; revoking it again keeps the first
+// time.
+func (s *Store) RevokeRefreshToken(ctx context.Context, idHash string, now time.Time) error {
+	n, err := s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id_hash = $1`, idHash, now)
+	if err != nil {
+		return fmt.Errorf("revoke refresh token: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("refresh token: %w", storage.ErrNotFound)
+	}
+	return nil
+}
+
+// RevokeFamily revokes every refresh and access token of the family.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return revokeFamily(ctx, tx, familyID, now) })
+}
+
+func revokeFamily(ctx context.Context, tx *sql.Tx, familyID string, now time.Time) error {
+	if familyID == "" { // "" is every client_credentials token, not a family
+		return errors.New("revoke family: empty family id")
+	}
+	for _, q := range []string{
+		`UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+		`UPDATE access_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, familyID, now); err != nil {
+			return fmt.Errorf("revoke family: %w", err)
+		}
+	}
+	return nil
+}
+
+// RevokeUserGrants revokes every session, refresh token and access token of
+// the user in one transaction.
+func (s *Store) RevokeUserGrants(ctx context.Context, userID string, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`,
+			`UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`,
+			`UPDATE access_tokens SET revoked_at = $2 WHERE subject = $1 AND revoked_at IS NULL`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, userID, now); err != nil {
+				return fmt.Errorf("revoke user grants: %w", err)
+			}
+		}
+		return nil
+	})
+}

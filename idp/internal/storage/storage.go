@@ -1,0 +1,99 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Storage is everything the provider keeps. Every method is safe for
+// concurrent use by many goroutines and by several processes sharing one
+// database; every state change is atomic.
+type Storage interface {
+	// Close releases the backend's resources.
+	Close() error
+	// Ready returns nil when the store is reachable and fully migrated,
+	// ErrNotMigrated (wrapped) when the schema is behind.
+	Ready(ctx context.Context) error
+
+	// CreateUser inserts u. ID, CreatedAt, UpdatedAt and Version are set by
+	// the backend when zero/empty and returned. A taken email or phone gives
+	// ErrEmailInUse or ErrPhoneInUse.
+	CreateUser(ctx context.Context, u User) (User, error)
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserByEmail matches case-insensitively.
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	GetUserByPhone(ctx context.Context, phone string) (User, error)
+	// ListUsers returns one page and the cursor of the next ("" at the end).
+	ListUsers(ctx context.Context, q UserQuery) (users []User, next string, err error)
+	CountUsers(ctx context.Context) (int, error)
+	// UpdateUser reads the user, applies fn and writes the result if the
+	// version is still the one read (and equals wantVersion when that is
+	// not 0). A stale version gives ErrConflict; fn's error is returned as is
+	// and nothing is written. ID, CreatedAt and Version are not fn's to set.
+	UpdateUser(ctx context.Context, id string, wantVersion int64, fn func(*User) error) (User, error)
+
+	CreateClient(ctx context.Context, c Client) (Client, error)
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context) ([]Client, error)
+	UpdateClient(ctx context.Context, id string, fn func(*Client) error) (Client, error)
+	DeleteClient(ctx context.Context, id string) error
+
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	// CompleteAuthRequest records who authenticated; ErrNotFound when the
+	// request is gone or expired.
+	CompleteAuthRequest(ctx context.Context, id string, res AuthResult) error
+	// SetAuthRequestCode stores the hash of the code issued for a completed
+	// request.
+	SetAuthRequestCode(ctx context.Context, id, codeHash string) error
+	// GetAuthRequestByCode finds an unexpired request by code hash,
+	// redeemed or not.
+	GetAuthRequestByCode(ctx context.Context, codeHash string) (AuthRequest, error)
+	// RedeemCode marks the code as exchanged into token family familyID.
+	// Exactly one caller wins; every later call revokes the family's refresh
+	// and access tokens and returns ErrReused.
+	RedeemCode(ctx context.Context, codeHash, familyID string, now time.Time) (AuthRequest, error)
+	DeleteAuthRequest(ctx context.Context, id string) error
+
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns a session that is neither revoked nor expired at now.
+	GetSession(ctx context.Context, idHash string, now time.Time) (Session, error)
+	TouchSession(ctx context.Context, idHash string, now time.Time) error
+	RevokeSession(ctx context.Context, idHash string, now time.Time) error
+
+	CreateAccessToken(ctx context.Context, t AccessToken) error
+	GetAccessToken(ctx context.Context, id string) (AccessToken, error)
+	RevokeAccessToken(ctx context.Context, id string, now time.Time) error
+
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// GetRefreshToken returns the token whatever its state; callers check
+	// RotatedAt, RevokedAt and ExpiresAt.
+	GetRefreshToken(ctx context.Context, idHash string) (RefreshToken, error)
+	// RotateRefreshToken atomically marks oldHash rotated and stores next.
+	// If oldHash was already rotated or revoked, the whole family (refresh
+	// and access tokens) is revoked and ErrReused returned.
+	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error
+	RevokeRefreshToken(ctx context.Context, idHash string, now time.Time) error
+	// RevokeFamily revokes every refresh and access token of a family.
+	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeUserGrants revokes every session, refresh token and access token
+	// of a user (sign out everywhere, disable, password reset).
+	RevokeUserGrants(ctx context.Context, userID string, now time.Time) error
+
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys returns keys not yet expired at now, oldest first.
+	ListSigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
+	// UpdateSigningKeyExpiry sets when a key leaves the JWKS.
+	UpdateSigningKeyExpiry(ctx context.Context, id string, expireAt time.Time) error
+
+	// RecordFailure counts one failed attempt for key (see Failure).
+	RecordFailure(ctx context.Context, key string, f Failure) (Throttle, error)
+	// GetThrottle returns the key's counter, or a zero Throttle with the key
+	// set when there is none.
+	GetThrottle(ctx context.Context, key string) (Throttle, error)
+	ResetThrottle(ctx context.Context, key string) error
+
+	// DeleteExpired removes auth requests, sessions, tokens and throttles
+	// that expired before now, and returns how many rows went.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+}

@@ -1,0 +1,214 @@
+package storagetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+func testAccessTokens(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	in := f.access("jti1", "fam1", base.Add(time.Hour))
+	must(t, s.CreateAccessToken(ctx, in))
+	wantErr(t, "CreateAccessToken(same id)", s.CreateAccessToken(ctx, in), storage.ErrAlreadyExists)
+	got, err := s.GetAccessToken(ctx, "jti1")
+	must(t, err)
+	equal(t, "GetAccessToken", got, in)
+
+	// A client_credentials token: no family, the client is the subject.
+	svc := storage.AccessToken{ID: "jti2", ClientID: f.client.ID, Subject: f.client.ID, Scopes: []string{"admin"},
+		CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	must(t, s.CreateAccessToken(ctx, svc))
+	got, err = s.GetAccessToken(ctx, "jti2")
+	must(t, err)
+	equal(t, "GetAccessToken(client_credentials)", got, svc)
+
+	must(t, s.RevokeAccessToken(ctx, "jti1", base.Add(time.Minute)))
+	must(t, s.RevokeAccessToken(ctx, "jti1", base.Add(time.Hour))) // again: first time kept
+	got, err = s.GetAccessToken(ctx, "jti1")
+	must(t, err)
+	equal(t, "RevokedAt", got.RevokedAt, base.Add(time.Minute))
+	wantErr(t, "RevokeAccessToken(unknown)", s.RevokeAccessToken(ctx, "nope", base), storage.ErrNotFound)
+	_, err = s.GetAccessToken(ctx, "nope")
+	wantErr(t, "GetAccessToken(unknown)", err, storage.ErrNotFound)
+}
+
+func testRefreshRotation(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	rt1 := f.refresh("rt1", "fam1", base.Add(24*time.Hour))
+	must(t, s.CreateRefreshToken(ctx, rt1))
+	wantErr(t, "CreateRefreshToken(same hash)", s.CreateRefreshToken(ctx, rt1), storage.ErrAlreadyExists)
+	got, err := s.GetRefreshToken(ctx, "rt1")
+	must(t, err)
+	equal(t, "GetRefreshToken", got, rt1)
+	must(t, s.CreateAccessToken(ctx, f.access("at1", "fam1", base.Add(time.Hour))))
+	must(t, s.CreateAccessToken(ctx, f.access("bystander", "fam2", base.Add(time.Hour))))
+
+	// rt1 → rt2: rt1 is marked rotated, rt2 joins the family.
+	t1 := base.Add(time.Hour)
+	rt2 := f.refresh("rt2", "fam1", base.Add(25*time.Hour))
+	rt2.CreatedAt = t1
+	must(t, s.RotateRefreshToken(ctx, "rt1", rt2, t1))
+	got, err = s.GetRefreshToken(ctx, "rt1")
+	must(t, err)
+	rt1.RotatedAt = t1
+	equal(t, "rotated token", got, rt1)
+	got, err = s.GetRefreshToken(ctx, "rt2")
+	must(t, err)
+	equal(t, "successor", got, rt2)
+
+	// Presenting rt1 again is reuse: the family, access tokens included,
+	// is revoked; another family is not.
+	t2 := base.Add(2 * time.Hour)
+	err = s.RotateRefreshToken(ctx, "rt1", f.refresh("rt3", "fam1", base.Add(26*time.Hour)), t2)
+	wantErr(t, "rotating a rotated token", err, storage.ErrReused)
+	for _, h := range []string{"rt1", "rt2"} {
+		got, err := s.GetRefreshToken(ctx, h)
+		must(t, err)
+		equal(t, h+" RevokedAt", got.RevokedAt, t2)
+	}
+	_, err = s.GetRefreshToken(ctx, "rt3")
+	wantErr(t, "the reuse stored no successor", err, storage.ErrNotFound)
+	at, err := s.GetAccessToken(ctx, "at1")
+	must(t, err)
+	equal(t, "family access token RevokedAt", at.RevokedAt, t2)
+	by, err := s.GetAccessToken(ctx, "bystander")
+	must(t, err)
+	equal(t, "other family's access token RevokedAt", by.RevokedAt, time.Time{})
+
+	// The successor is revoked now: presenting it is reuse too.
+	err = s.RotateRefreshToken(ctx, "rt2", f.refresh("rt4", "fam1", base.Add(26*time.Hour)), t2)
+	wantErr(t, "rotating a revoked token", err, storage.ErrReused)
+}
+
+func testRefreshRotationRejects(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	err := s.RotateRefreshToken(ctx, "unknown", f.refresh("n1", "famX", base.Add(time.Hour)), base)
+	wantErr(t, "rotating an unknown token", err, storage.ErrNotFound)
+
+	// An expired token is not found, and not reuse: its family stands.
+	must(t, s.CreateRefreshToken(ctx, f.refresh("old", "fam1", base.Add(time.Hour))))
+	must(t, s.CreateRefreshToken(ctx, f.refresh("sibling", "fam1", base.Add(48*time.Hour))))
+	err = s.RotateRefreshToken(ctx, "old", f.refresh("n2", "fam1", base.Add(48*time.Hour)), base.Add(time.Hour))
+	wantErr(t, "rotating an expired token", err, storage.ErrNotFound)
+	sib, err := s.GetRefreshToken(ctx, "sibling")
+	must(t, err)
+	equal(t, "sibling RevokedAt", sib.RevokedAt, time.Time{})
+
+	// A successor naming an unknown user is refused and the old token
+	// stays unrotated.
+	must(t, s.CreateRefreshToken(ctx, f.refresh("live", "fam2", base.Add(48*time.Hour))))
+	bad := f.refresh("n3", "fam2", base.Add(48*time.Hour))
+	bad.UserID = "nobody"
+	if err := s.RotateRefreshToken(ctx, "live", bad, base); err == nil {
+		t.Fatal("rotation to a successor of an unknown user: want an error")
+	}
+	live, err := s.GetRefreshToken(ctx, "live")
+	must(t, err)
+	equal(t, "token after a failed rotation: RotatedAt", live.RotatedAt, time.Time{})
+}
+
+// testRefreshRotationConcurrent: of many callers presenting one token at
+// once exactly one rotates it; the others are reuse, and the family —
+// including the winner's successor — ends revoked.
+func testRefreshRotationConcurrent(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	must(t, s.CreateRefreshToken(ctx, f.refresh("rt", "fam1", base.Add(24*time.Hour))))
+	must(t, s.CreateAccessToken(ctx, f.access("at", "fam1", base.Add(time.Hour))))
+	now := base.Add(time.Hour)
+	errs := race(concurrency, func(i int) error {
+		return s.RotateRefreshToken(ctx, "rt", f.refresh(fmt.Sprintf("next%d", i), "fam1", base.Add(25*time.Hour)), now)
+	})
+	equal(t, "callers that rotated the token", winners(t, errs, storage.ErrReused), 1)
+	for i, err := range errs {
+		h := fmt.Sprintf("next%d", i)
+		got, gerr := s.GetRefreshToken(ctx, h)
+		if err != nil {
+			wantErr(t, "successor of a losing caller", gerr, storage.ErrNotFound)
+			continue
+		}
+		must(t, gerr)
+		if got.RevokedAt.IsZero() {
+			t.Errorf("winner's successor %s is not revoked after the reuse", h)
+		}
+	}
+	at, err := s.GetAccessToken(ctx, "at")
+	must(t, err)
+	if at.RevokedAt.IsZero() {
+		t.Error("family access token not revoked after the reuse")
+	}
+}
+
+func testRevokeRefreshAndFamily(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	must(t, s.CreateRefreshToken(ctx, f.refresh("a1", "famA", base.Add(time.Hour))))
+	must(t, s.CreateRefreshToken(ctx, f.refresh("a2", "famA", base.Add(time.Hour))))
+	must(t, s.CreateAccessToken(ctx, f.access("atA", "famA", base.Add(time.Hour))))
+	must(t, s.CreateRefreshToken(ctx, f.refresh("b1", "famB", base.Add(time.Hour))))
+
+	must(t, s.RevokeRefreshToken(ctx, "a1", base))
+	must(t, s.RevokeRefreshToken(ctx, "a1", base.Add(time.Minute))) // again: first time kept
+	a1, err := s.GetRefreshToken(ctx, "a1")
+	must(t, err)
+	equal(t, "a1 RevokedAt", a1.RevokedAt, base)
+	a2, err := s.GetRefreshToken(ctx, "a2")
+	must(t, err)
+	equal(t, "a2 RevokedAt after revoking a1 alone", a2.RevokedAt, time.Time{})
+	wantErr(t, "RevokeRefreshToken(unknown)", s.RevokeRefreshToken(ctx, "nope", base), storage.ErrNotFound)
+
+	t1 := base.Add(time.Minute)
+	must(t, s.RevokeFamily(ctx, "famA", t1))
+	a1, err = s.GetRefreshToken(ctx, "a1")
+	must(t, err)
+	equal(t, "a1 keeps its first RevokedAt", a1.RevokedAt, base)
+	a2, err = s.GetRefreshToken(ctx, "a2")
+	must(t, err)
+	equal(t, "a2 RevokedAt", a2.RevokedAt, t1)
+	at, err := s.GetAccessToken(ctx, "atA")
+	must(t, err)
+	equal(t, "atA RevokedAt", at.RevokedAt, t1)
+	b1, err := s.GetRefreshToken(ctx, "b1")
+	must(t, err)
+	equal(t, "other family RevokedAt", b1.RevokedAt, time.Time{})
+}
+
+func testRevokeUserGrants(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	g := grantFixture{client: f.client, user: createUser(t, s, employee("Bo", "Bystander", "bo@example.org"))}
+	for _, x := range []grantFixture{f, g} {
+		id := x.user.ID
+		must(t, s.CreateSession(ctx, x.session("s-"+id, base.Add(time.Hour))))
+		must(t, s.CreateRefreshToken(ctx, x.refresh("rt-"+id, "fam-"+id, base.Add(time.Hour))))
+		must(t, s.CreateAccessToken(ctx, x.access("at-"+id, "fam-"+id, base.Add(time.Hour))))
+	}
+	now := base.Add(time.Minute)
+	must(t, s.RevokeUserGrants(ctx, f.user.ID, now))
+
+	id := f.user.ID
+	_, err := s.GetSession(ctx, "s-"+id, now)
+	wantErr(t, "session of the revoked user", err, storage.ErrNotFound)
+	rt, err := s.GetRefreshToken(ctx, "rt-"+id)
+	must(t, err)
+	equal(t, "refresh token RevokedAt", rt.RevokedAt, now)
+	at, err := s.GetAccessToken(ctx, "at-"+id)
+	must(t, err)
+	equal(t, "access token RevokedAt", at.RevokedAt, now)
+
+	id = g.user.ID
+	_, err = s.GetSession(ctx, "s-"+id, now)
+	must(t, err)
+	rt, err = s.GetRefreshToken(ctx, "rt-"+id)
+	must(t, err)
+	equal(t, "bystander refresh token RevokedAt", rt.RevokedAt, time.Time{})
+	at, err = s.GetAccessToken(ctx, "at-"+id)
+	must(t, err)
+	equal(t, "bystander access token RevokedAt", at.RevokedAt, time.Time{})
+}

@@ -1,0 +1,3 @@
+module github.com/cliniconnects/identity/shared
+
+go 1.25.0
