@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a server goroutine and a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// cli runs idp commands against one data directory.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T) *cli {
+	return &cli{t: t, env: map[string]string{"IDP_DATA_DIR": t.TempDir(), "IDP_LOG_LEVEL": "debug"}}
+}
+
+func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string) {
+	c.t.Helper()
+	var out, errb syncBuffer
+	code = run(context.Background(), args, env{strings.NewReader(stdin), &out, &errb, func(k string) string { return c.env[k] }})
+	return code, out.String(), errb.String()
+}
+
+const goodPassword = "violet tractor harbour lantern"
+
+func TestUserAddTwiceFailsSecondTime(t *testing.T) {
+	c := newCLI(t)
+	add := []string{"user", "add", "--email", "ann@example.com", "--given-name", "Ann", "--family-name", "Lee", "--type", "employee", "--password-stdin"}
+	if code, out, errs := c.run(goodPassword+"\n", add...); code != 0 {
+		t.Fatalf("first add: %d %s %s", code, out, errs)
+	}
+	add[3] = "ANN@example.com" // same address, other case
+	code, _, errs := c.run(goodPassword+"\n", add...)
+	if code == 0 || lastLine(errs) != "idp: email already in use" {
+		t.Fatalf("second add: exit %d, stderr %q", code, errs)
+	}
+	if n := c.countUsers(); n != 1 {
+		t.Fatalf("users after duplicate add: %d, want 1", n)
+	}
+}
+
+func (c *cli) countUsers() int {
+	c.t.Helper()
+	code, out, errs := c.run("", "user", "list")
+	if code != 0 {
+		c.t.Fatalf("user list: %d %s", code, errs)
+	}
+	return strings.Count(out, "\n") - 1 // minus the header
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestBadInputWritesNothing(t *testing.T) {
+	base := map[string]string{"--email": "bob@example.com", "--given-name": "Bob", "--family-name": "Stone", "--type": "clinician"}
+	for _, tc := range []struct {
+		name  string
+		edit  map[string]string
+		extra []string
+		stdin string
+		want  string
+	}{
+		{"malformed email", map[string]string{"--email": "bob@"}, nil, goodPassword, "is not a valid email address"},
+		{"malformed phone", nil, []string{"--phone", "555-0123"}, goodPassword, "international form"},
+		{"invalid phone", nil, []string{"--phone", "+1 555"}, goodPassword, "not a valid phone number"},
+		{"unknown role", nil, []string{"--role", "root"}, goodPassword, `"root" is not a role`},
+		{"unknown type", map[string]string{"--type": "robot"}, nil, goodPassword, `"robot" is not a user type`},
+		{"missing flag", map[string]string{"--given-name": ""}, nil, goodPassword, "--given-name is required"},
+		{"weak password", nil, nil, "password1234567", "password:"},
+		{"password with name", nil, nil, "bob stone violet tractor", "password:"},
+		{"no password", nil, nil, "", "no password on stdin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCLI(t)
+			args := []string{"user", "add", "--password-stdin"}
+			for k, v := range base {
+				if e, ok := tc.edit[k]; ok {
+					v = e
+				}
+				if v != "" {
+					args = append(args, k, v)
+				}
+			}
+			args = append(args, tc.extra...)
+			code, _, errs := c.run(tc.stdin+"\n", args...)
+			line := lastLine(errs)
+			if code == 0 || !strings.HasPrefix(line, "idp: ") || !strings.Contains(line, tc.want) {
+				t.Fatalf("exit %d, last line %q; want one line containing %q", code, line, tc.want)
+			}
+			if n := c.countUsers(); n != 0 {
+				t.Fatalf("%d users written", n)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverInOutput(t *testing.T) {
+	c := newCLI(t)
+	_, out1, err1 := c.run(goodPassword+"\n", "user", "add", "--email", "cy@example.com", "--given-name", "Cy", "--family-name", "Park", "--type", "employee", "--password-stdin")
+	secret := "s3cret-client-value-that-is-long-enough-0123"
+	_, out2, err2 := c.run(secret+"\n", "client", "add", "--id", "billing", "--secret-stdin", "--redirect-uri", "https://billing.example.com/cb")
+	_, out3, err3 := c.run(goodPassword+"\n", "user", "add", "--email", "cy@example.com", "--given-name", "Cy", "--family-name", "Park", "--type", "employee", "--password-stdin")
+	all := out1 + err1 + out2 + err2 + out3 + err3
+	if !strings.Contains(all, "created employee") || !strings.Contains(all, "registered confidential client billing") {
+		t.Fatalf("commands did not run: %s", all)
+	}
+	for _, s := range []string{goodPassword, secret, "$argon2id$"} {
+		if strings.Contains(all, s) {
+			t.Fatalf("output contains %q:\n%s", s, all)
+		}
+	}
+}
+
+func TestServeUnreachableDatabase(t *testing.T) {
+	c := newCLI(t)
+	c.env["IDP_DATABASE"] = "postgres://nobody:pw@127.0.0.1:1/x"
+	code, out, errs := c.run("", "serve")
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if code == 0 || len(lines) != 1 || !strings.Contains(lines[0], "127.0.0.1:1/x") || !strings.Contains(lines[0], "unreachable") {
+		t.Fatalf("exit %d, stderr %q, stdout %q", code, errs, out)
+	}
+	if strings.Contains(errs, "goroutine") || strings.Contains(errs, ":pw@") {
+		t.Fatalf("stack trace or password in %q", errs)
+	}
+}
+
+func TestInvalidConfigNamesSetting(t *testing.T) {
+	c := newCLI(t)
+	c.env["IDP_PASSWORD_MIN_LENGTH"] = "4"
+	code, _, errs := c.run("", "serve")
+	if code == 0 || !strings.Contains(errs, "IDP_PASSWORD_MIN_LENGTH") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestServeBootstrapsAndIsReady(t *testing.T) {
+	c := newCLI(t)
+	c.env["IDP_LISTEN"] = "127.0.0.1:0"
+	c.env["IDP_BOOTSTRAP_EMAIL"] = "root@example.com"
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errs syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve"}, env{strings.NewReader(""), &out, &errs, func(k string) string { return c.env[k] }})
+	}()
+	addrRe := regexp.MustCompile(`running on (\S+)`)
+	var addr string
+	for deadline := time.Now().Add(30 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m := addrRe.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		cancel()
+		t.Fatalf("server did not start:\n%s\n%s", out.String(), errs.String())
+	}
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, errs.String())
+	}
+	pw := regexp.MustCompile(`Password:\s+(\S+)`).FindStringSubmatch(out.String())
+	if pw == nil || !strings.Contains(out.String(), "root@example.com") || !strings.Contains(out.String(), "Issuer:     http://localhost:8080") {
+		t.Fatalf("banner lacks issuer or credentials:\n%s", out.String())
+	}
+	if strings.Contains(errs.String(), pw[1]) {
+		t.Fatalf("bootstrap password in the log:\n%s", errs.String())
+	}
+}
+
+func TestKeysRotate(t *testing.T) {
+	c := newCLI(t)
+	var kids []string
+	for range 2 {
+		code, out, errs := c.run("", "keys", "rotate")
+		if code != 0 || !strings.HasPrefix(out, "rotated: ") {
+			t.Fatalf("keys rotate: %d %q %q", code, out, errs)
+		}
+		kids = append(kids, strings.Fields(out)[1])
+	}
+	if kids[0] == kids[1] {
+		t.Fatalf("two rotations gave one key %s", kids[0])
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/account"
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/server"
+)
+
+var nowFunc = time.Now
+
+func cmdMigrate(ctx context.Context, e env, args []string) error {
+	cfg, err := parse(e, newFlags(e, "migrate"), args)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fmt.Fprintln(e.stdout, "migrations applied")
+	return nil
+}
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	cfg, err := parse(e, newFlags(e, "serve"), args)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(e.stderr, cfg.LogLevel)
+	policy, err := password.NewPolicy(cfg.PasswordMinLength)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	store, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	accounts := account.Service{Store: store, Hasher: password.NewHasher(), Policy: policy, Logger: logger, Now: nowFunc}
+	admin, adminPassword, created, err := accounts.Bootstrap(ctx, cfg.BootstrapEmail)
+	if err != nil {
+		return err
+	}
+	handler, err := server.New(ctx, server.Deps{Config: cfg, Store: store, Logger: logger, Now: nowFunc})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (IDP_LISTEN): %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	banner(e, cfg.Issuer, ln.Addr().String(), admin.Email, adminPassword, created)
+	logger.Info("serving", "listen", ln.Addr().String(), "issuer", cfg.Issuer)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// banner tells the person who ran the server where it is and how to sign in.
+// The bootstrap password goes to the console (stdout) once and never to the
+// log.
+func banner(e env, issuer, addr, adminEmail, adminPassword string, created bool) {
+	fmt.Fprintf(e.stdout, "\nCliniConnects Identity is running on %s\n", addr)
+	fmt.Fprintf(e.stdout, "  Issuer:     %s\n", issuer)
+	fmt.Fprintf(e.stdout, "  Discovery:  %s/.well-known/openid-configuration\n", issuer)
+	fmt.Fprintf(e.stdout, "  Ready:      %s/readyz\n", issuer)
+	if created {
+		fmt.Fprintf(e.stdout, "\nFirst start: a super admin was created. This password is shown only now:\n")
+		fmt.Fprintf(e.stdout, "  Email:      %s\n  Password:   %s\n", adminEmail, adminPassword)
+	}
+	fmt.Fprintf(e.stdout, "\nTo sign in, register a module (see README) and open its sign-in; the provider's\nsign-in page is %s/login. Stop with Ctrl-C.\n\n", issuer)
+}

@@ -1,0 +1,96 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// Service runs the account use cases against the store.
+type Service struct {
+	Store  storage.Storage
+	Hasher password.Hasher
+	Policy password.Policy
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// NewUser is what creating a user takes.
+type NewUser struct {
+	Email      string
+	GivenName  string
+	FamilyName string
+	Type       storage.UserType
+	Phone      string
+	Roles      []storage.Role
+	// Password, when set, is checked against the policy and the user starts
+	// active. Without one the user starts invited.
+	Password string
+}
+
+// CreateUser validates u and stores it. Every validation failure is a
+// *FieldError; a taken email or phone is storage.ErrEmailInUse or
+// storage.ErrPhoneInUse. Nothing is written on any error.
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (storage.User, error) {
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return storage.User{}, err
+	}
+	phone, err := NormalizePhone(in.Phone)
+	if err != nil {
+		return storage.User{}, err
+	}
+	if err := checkName("given_name", in.GivenName); err != nil {
+		return storage.User{}, err
+	}
+	if err := checkName("family_name", in.FamilyName); err != nil {
+		return storage.User{}, err
+	}
+	if !in.Type.Valid() {
+		return storage.User{}, fieldErr("type", "%q is not a user type (employee, clinician)", in.Type)
+	}
+	roles, err := checkRoles(in.Roles)
+	if err != nil {
+		return storage.User{}, err
+	}
+	u := storage.User{
+		Type: in.Type, GivenName: in.GivenName, FamilyName: in.FamilyName,
+		Email: email, Phone: phone, Roles: roles, Status: storage.StatusInvited,
+	}
+	if in.Password != "" {
+		if err := s.Policy.Check(in.Password, password.Context{Email: email, GivenName: in.GivenName, FamilyName: in.FamilyName}); err != nil {
+			return storage.User{}, &FieldError{Field: "password", Message: err.Error()}
+		}
+		if u.PasswordHash, err = s.Hasher.Hash(in.Password); err != nil {
+			return storage.User{}, fmt.Errorf("hash password: %w", err)
+		}
+		u.Status = storage.StatusActive
+	}
+	u, err = s.Store.CreateUser(ctx, u)
+	if err != nil {
+		return storage.User{}, err
+	}
+	s.Logger.Info("user created", "user", u)
+	return u, nil
+}
+
+// DisableUser stops id from signing in and revokes every session, refresh
+// token and access token they hold, at once.
+func (s *Service) DisableUser(ctx context.Context, id string) (storage.User, error) {
+	u, err := s.Store.UpdateUser(ctx, id, 0, func(u *storage.User) error {
+		u.Status = storage.StatusDisabled
+		return nil
+	})
+	if err != nil {
+		return storage.User{}, err
+	}
+	if err := s.Store.RevokeUserGrants(ctx, id, s.Now()); err != nil {
+		return u, fmt.Errorf("revoke grants of disabled user: %w", err)
+	}
+	s.Logger.Info("user disabled", "user", u)
+	return u, nil
+}

@@ -1,0 +1,57 @@
+package clients
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+func TestValidate(t *testing.T) {
+	secret := strings.Repeat("s", MinSecretLength)
+	ok := NewClient{ID: "billing", Secret: secret, RedirectURIs: []string{"https://billing.example.com/cb"}}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*NewClient)
+		field string // "" = valid
+	}{
+		{"valid confidential", func(*NewClient) {}, ""},
+		{"valid public loopback", func(c *NewClient) {
+			c.Secret, c.Public, c.RedirectURIs = "", true, []string{"http://127.0.0.1:49152/cb"}
+		}, ""},
+		{"valid native scheme", func(c *NewClient) {
+			c.Secret, c.Public, c.RedirectURIs = "", true, []string{"com.cliniconnects.mobile:/cb"}
+		}, ""},
+		{"bad id", func(c *NewClient) { c.ID = "no spaces" }, "id"},
+		{"short secret", func(c *NewClient) { c.Secret = "short" }, "secret"},
+		{"public with secret", func(c *NewClient) { c.Public = true }, "secret"},
+		{"no redirect", func(c *NewClient) { c.RedirectURIs = nil }, "redirect_uri"},
+		{"fragment", func(c *NewClient) { c.RedirectURIs = []string{"https://a.example/cb#x"} }, "redirect_uri"},
+		{"relative", func(c *NewClient) { c.RedirectURIs = []string{"/cb"} }, "redirect_uri"},
+		{"http remote", func(c *NewClient) { c.RedirectURIs = []string{"http://a.example/cb"} }, "redirect_uri"},
+		{"bad logout uri", func(c *NewClient) { c.PostLogoutRedirectURIs = []string{"javascript:alert(1)"} }, "post_logout_redirect_uri"},
+		{"unknown grant", func(c *NewClient) { c.GrantTypes = []string{"password"} }, "grant"},
+		{"public client_credentials", func(c *NewClient) {
+			c.Secret, c.Public, c.GrantTypes = "", true, []string{storage.GrantClientCredentials}
+		}, "grant"},
+		{"service without redirect", func(c *NewClient) { c.RedirectURIs, c.GrantTypes = nil, []string{storage.GrantClientCredentials} }, ""},
+		{"unknown role", func(c *NewClient) { c.AdmitRoles = []storage.Role{"root"} }, "admit_role"},
+		{"unknown type", func(c *NewClient) { c.AdmitTypes = []storage.UserType{"robot"} }, "admit_type"},
+		{"unknown scope", func(c *NewClient) { c.Scopes = []string{"everything"} }, "scope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.edit(&c)
+			_, err := validate(c)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			if !IsValidation(err) || !strings.HasPrefix(err.Error(), tc.field+":") {
+				t.Fatalf("want error on %s, got %v", tc.field, err)
+			}
+		})
+	}
+}

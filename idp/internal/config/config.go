@@ -1,0 +1,189 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the provider reads at start.
+type Config struct {
+	Issuer            string        // IDP_ISSUER: the public base URL; every link and token names it
+	Listen            string        // IDP_LISTEN: host:port to serve on
+	Database          string        // IDP_DATABASE: SQLite path, or a postgres:// URL
+	DataDir           string        // IDP_DATA_DIR: SQLite file, key file, mail drop
+	BootstrapEmail    string        // IDP_BOOTSTRAP_EMAIL: first super admin of an empty store
+	PasswordMinLength int           // IDP_PASSWORD_MIN_LENGTH: 8…256
+	SecretKey         string        // IDP_SECRET_KEY: key-encryption key (base64, 32 bytes); default: a key file in DataDir
+	KeyRotation       time.Duration // IDP_KEY_ROTATION: how often the signing key changes
+	AccessTokenTTL    time.Duration // IDP_ACCESS_TOKEN_TTL
+	IDTokenTTL        time.Duration // IDP_ID_TOKEN_TTL
+	RefreshTokenTTL   time.Duration // IDP_REFRESH_TOKEN_TTL: absolute lifetime of a refresh token family member
+	SessionTTL        time.Duration // IDP_SESSION_TTL: browser (SSO) session lifetime
+	LockAfter         int           // IDP_LOCK_AFTER: failed sign-ins before an account is locked
+	LockFor           time.Duration // IDP_LOCK_FOR: how long the lock lasts
+	LogLevel          string        // IDP_LOG_LEVEL: debug, info, warn, error
+	SMTPURL           string        // IDP_SMTP_URL: smtp:// or smtps:// server; "" writes .eml files into <DataDir>/mail
+	MailFrom          string        // IDP_MAIL_FROM: sender of every email
+	ResetTTL          time.Duration // IDP_RESET_TTL: lifetime of a password reset link
+	InviteTTL         time.Duration // IDP_INVITE_TTL: lifetime of an invitation link
+	EmailChangeTTL    time.Duration // IDP_EMAIL_CHANGE_TTL: lifetime of an email change confirmation link
+}
+
+// setting describes one configuration value: its env variable, flag, default
+// and help text. One table drives flags, environment and documentation.
+type setting struct {
+	env, flag, def, help string
+	set                  func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{"IDP_ISSUER", "issuer", "http://localhost:8080", "public base URL of the provider", func(c *Config, v string) error { c.Issuer = strings.TrimRight(v, "/"); return nil }},
+	{"IDP_LISTEN", "listen", "127.0.0.1:8080", "address to listen on", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"IDP_DATA_DIR", "data-dir", "./data", "directory for the SQLite file, key file and mail drop", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"IDP_DATABASE", "database", "", "SQLite file path or postgres:// URL (default: <data-dir>/idp.db)", func(c *Config, v string) error { c.Database = v; return nil }},
+	{"IDP_BOOTSTRAP_EMAIL", "bootstrap-email", "admin@localhost", "email of the super admin created in an empty store", func(c *Config, v string) error { c.BootstrapEmail = v; return nil }},
+	{"IDP_PASSWORD_MIN_LENGTH", "password-min-length", "15", "minimum password length (8…256)", intSetter(func(c *Config) *int { return &c.PasswordMinLength })},
+	{"IDP_SECRET_KEY", "secret-key", "", "base64 key-encryption key, 32 bytes (default: generated into <data-dir>/secret.key)", func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{"IDP_KEY_ROTATION", "key-rotation", "720h", "signing key rotation period", durSetter(func(c *Config) *time.Duration { return &c.KeyRotation })},
+	{"IDP_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "access token lifetime", durSetter(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
+	{"IDP_ID_TOKEN_TTL", "id-token-ttl", "1h", "ID token lifetime", durSetter(func(c *Config) *time.Duration { return &c.IDTokenTTL })},
+	{"IDP_REFRESH_TOKEN_TTL", "refresh-token-ttl", "720h", "refresh token lifetime", durSetter(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
+	{"IDP_SESSION_TTL", "session-ttl", "12h", "browser session lifetime", durSetter(func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"IDP_LOCK_AFTER", "lock-after", "5", "failed sign-ins before a temporary lock", intSetter(func(c *Config) *int { return &c.LockAfter })},
+	{"IDP_LOCK_FOR", "lock-for", "15m", "how long a locked account stays locked", durSetter(func(c *Config) *time.Duration { return &c.LockFor })},
+	{"IDP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"IDP_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587?starttls=mandatory|opportunistic|none or smtps://host:465 (default: .eml files in <data-dir>/mail)", func(c *Config, v string) error { c.SMTPURL = v; return nil }},
+	{"IDP_MAIL_FROM", "mail-from", "CliniConnects Identity <no-reply@localhost>", "sender address of every email", func(c *Config, v string) error { c.MailFrom = v; return nil }},
+	{"IDP_RESET_TTL", "reset-ttl", "30m", "password reset link lifetime", durSetter(func(c *Config) *time.Duration { return &c.ResetTTL })},
+	{"IDP_INVITE_TTL", "invite-ttl", "168h", "invitation link lifetime", durSetter(func(c *Config) *time.Duration { return &c.InviteTTL })},
+	{"IDP_EMAIL_CHANGE_TTL", "email-change-ttl", "24h", "email change confirmation link lifetime", durSetter(func(c *Config) *time.Duration { return &c.EmailChangeTTL })},
+}
+
+func intSetter(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func durSetter(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive duration such as 15m or 12h", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// Register adds one flag per setting to fs. Load applies them after the
+// environment, so a flag wins over its variable.
+func Register(fs *flag.FlagSet) {
+	for _, s := range settings {
+		fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
+	}
+}
+
+// Load builds the configuration from defaults, then getenv, then flags set
+// on fs (which may be nil). The error names the setting in one line.
+func Load(getenv func(string) string, fs *flag.FlagSet) (Config, error) {
+	var c Config
+	for _, s := range settings {
+		v, from := s.def, "default of "+s.env
+		if e := getenv(s.env); e != "" {
+			v, from = e, s.env
+		}
+		if fs != nil {
+			if f := fs.Lookup(s.flag); f != nil && f.Value.String() != "" {
+				v, from = f.Value.String(), "--"+s.flag
+			}
+		}
+		if err := s.set(&c, v); err != nil {
+			return Config{}, fmt.Errorf("invalid %s: %w", from, err)
+		}
+	}
+	if c.Database == "" {
+		c.Database = filepath.Join(c.DataDir, "idp.db")
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	u, err := url.Parse(c.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New("invalid IDP_ISSUER: must be an absolute http(s) URL without query, fragment or credentials, e.g. https://id.example.com")
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return fmt.Errorf("invalid IDP_ISSUER: %s uses http on a non-loopback host; use https", c.Issuer)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("invalid IDP_LISTEN: %q is not host:port", c.Listen)
+	}
+	if c.DataDir == "" {
+		return errors.New("invalid IDP_DATA_DIR: must not be empty")
+	}
+	if a, err := mail.ParseAddress(c.BootstrapEmail); err != nil || a.Address != c.BootstrapEmail {
+		return fmt.Errorf("invalid IDP_BOOTSTRAP_EMAIL: %q is not an email address", c.BootstrapEmail)
+	}
+	if c.PasswordMinLength < 8 || c.PasswordMinLength > 256 {
+		return fmt.Errorf("invalid IDP_PASSWORD_MIN_LENGTH: %d is outside 8…256", c.PasswordMinLength)
+	}
+	if c.LockAfter < 1 {
+		return fmt.Errorf("invalid IDP_LOCK_AFTER: %d must be at least 1", c.LockAfter)
+	}
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			return errors.New("invalid IDP_SMTP_URL: must be smtp://[user:password@]host[:port][?starttls=mandatory|opportunistic|none] or smtps://…")
+		}
+		switch u.Query().Get("starttls") {
+		case "", "mandatory", "opportunistic", "none":
+		default:
+			return errors.New("invalid IDP_SMTP_URL: starttls must be mandatory, opportunistic or none")
+		}
+	}
+	if a, err := mail.ParseAddress(c.MailFrom); err != nil || a.Address == "" {
+		return fmt.Errorf("invalid IDP_MAIL_FROM: %q is not an address such as Name <no-reply@example.com>", c.MailFrom)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("invalid IDP_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+// Secure reports whether the issuer is https (cookies get the Secure flag).
+func (c Config) Secure() bool { return strings.HasPrefix(c.Issuer, "https://") }
+
+// IsLoopback reports whether host is localhost or a loopback IP.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Settings returns env name, default and help of every setting, in order,
+// for documentation.
+func Settings() [][3]string {
+	out := make([][3]string, len(settings))
+	for i, s := range settings {
+		out[i] = [3]string{s.env, s.def, s.help}
+	}
+	return out
+}

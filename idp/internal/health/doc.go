@@ -1,0 +1,3 @@
+// Package health owns the liveness (/healthz) and readiness (/readyz)
+// endpoints.
+package health

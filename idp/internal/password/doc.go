@@ -1,0 +1,16 @@
+// Package password owns how CliniConnects Identity stores and judges
+// user secrets:
+//
+//   - argon2id hashing and verification of passwords (and PINs), encoded
+//     in the PHC string format
+//     ($argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>), with rehash detection
+//     when the configured parameters change and a DummyVerify that makes a
+//     login for an unknown account cost as much as a wrong password;
+//   - the password policy, following NIST SP 800-63B rev. 4: a length
+//     floor and ceiling counted in Unicode code points, no composition
+//     rules, rejection of passwords that contain the user's email address,
+//     name or the product name, and a zxcvbn guessability check.
+//
+// Nothing in this package logs, and no error or violation message ever
+// contains a secret, a hash, or the user's personal data.
+package password
