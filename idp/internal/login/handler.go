@@ -1,0 +1,78 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/session"
+	"github.com/cliniconnects/identity/idp/internal/signin"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// Deps is what the pages are built from.
+type Deps struct {
+	Store    storage.Storage
+	Signin   *signin.Service
+	Sessions *session.Manager
+	// Logger gets every detail the pages do not show; slog.Default() when
+	// nil.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Callback returns the URL that finishes authorization request
+	// authRequestID once it is complete: op.AuthCallbackURL(provider).
+	Callback func(ctx context.Context, authRequestID string) string
+	// Fail sends the browser back to the client with an OAuth error (an
+	// *oidc.Error such as oidc.ErrLoginRequired()): op.AuthRequestError.
+	Fail func(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, err error)
+}
+
+// Handler serves the sign-in pages.
+type Handler struct {
+	d     Deps
+	log   *slog.Logger
+	pages pages
+}
+
+// New checks d and parses every template; a broken template is an error
+// here, at start-up, never on a request.
+func New(d Deps) (*Handler, error) {
+	switch {
+	case d.Store == nil:
+		return nil, errors.New("login: Deps.Store is required")
+	case d.Signin == nil:
+		return nil, errors.New("login: Deps.Signin is required")
+	case d.Sessions == nil:
+		return nil, errors.New("login: Deps.Sessions is required")
+	case d.Callback == nil:
+		return nil, errors.New("login: Deps.Callback is required")
+	case d.Fail == nil:
+		return nil, errors.New("login: Deps.Fail is required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	p, err := parsePages(templateFS)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{d: d, log: d.Logger, pages: p}, nil
+}
+
+// Register mounts the pages on mux. The sign-in routes are guarded by
+// http.CrossOriginProtection: a POST from another site is refused with 403
+// before it reaches the handler.
+func (h *Handler) Register(mux *http.ServeMux) {
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(h.forbidden))
+	mux.Handle("GET /login", csrf.Handler(http.HandlerFunc(h.showLogin)))
+	mux.Handle("POST /login", csrf.Handler(http.HandlerFunc(h.submitLogin)))
+	mux.HandleFunc("GET /logged-out", h.loggedOut)
+	mux.Handle("GET /static/", staticHandler())
+}

@@ -1,0 +1,93 @@
+package login
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/cliniconnects/identity/idp/internal/signin"
+)
+
+// maxFormBytes bounds the sign-in form's body.
+const maxFormBytes = 64 << 10
+
+// amrPassword is the authentication method reference of a password
+// sign-in (RFC 8176).
+var amrPassword = []string{"pwd"}
+
+// submitLogin answers POST /login: authenticate, start the browser session,
+// complete the auth request and send the browser to the callback.
+//
+// A user who authenticates but whom the client does not admit still gets
+// an SSO session (they did prove who they are, and other modules may admit
+// them), while this client gets access_denied.
+func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.log.InfoContext(r.Context(), "login: unreadable form", "err", err)
+		h.RenderError(w, r, http.StatusBadRequest, titleBad, msgBadForm)
+		return
+	}
+	req, client, ok := h.loadRequest(w, r, r.PostForm.Get("authRequestID"))
+	if !ok {
+		return
+	}
+	form := newLoginForm(req, client, strings.TrimSpace(r.PostForm.Get("email")))
+	pw := r.PostForm.Get("password")
+	if !form.checkFilled(pw) {
+		h.render(w, r, http.StatusBadRequest, pageLogin, form)
+		return
+	}
+
+	ctx := r.Context()
+	user, err := h.d.Signin.Authenticate(ctx, form.Email, pw, sourceAddr(r))
+	var locked *signin.LockedError
+	switch {
+	case errors.Is(err, signin.ErrInvalidCredentials):
+		form.fail(msgInvalid)
+		h.render(w, r, http.StatusUnauthorized, pageLogin, form)
+		return
+	case errors.As(err, &locked):
+		form.fail(lockedMessage(locked))
+		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds()+0.999)))
+		h.render(w, r, http.StatusTooManyRequests, pageLogin, form)
+		return
+	case err != nil:
+		h.internalError(w, r, "authenticating", err)
+		return
+	}
+
+	s, err := h.d.Sessions.Replace(ctx, w, r, user.ID, amrPassword)
+	if err != nil {
+		h.internalError(w, r, "starting session", err)
+		return
+	}
+	if !client.Admits(user) {
+		h.log.InfoContext(ctx, "login: client does not admit user", "client", client, "user", user)
+		h.d.Fail(w, r, req, oidc.ErrAccessDenied())
+		return
+	}
+	h.complete(w, r, req, s, http.StatusSeeOther)
+}
+
+func lockedMessage(e *signin.LockedError) string {
+	if n := e.Minutes(); n > 1 {
+		return fmt.Sprintf(msgLocked, n)
+	}
+	return msgLocked1
+}
+
+// sourceAddr is the client's IP address for per-source throttling. It is
+// the connection's peer: deployments behind a proxy must rewrite
+// RemoteAddr from a trusted forwarding header before this handler.
+func sourceAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}

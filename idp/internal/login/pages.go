@@ -1,0 +1,39 @@
+package login
+
+import "net/http"
+
+// errorPage is the data of the generic error page.
+type errorPage struct {
+	Title   string
+	Message string
+}
+
+// RenderError shows the generic error page with status. title and message
+// must be fixed, user-safe texts (never err.Error()); log the details.
+func (h *Handler) RenderError(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	h.render(w, r, status, pageError, errorPage{Title: title, Message: message})
+}
+
+// internalError logs err and shows the generic "something went wrong" page.
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	h.log.ErrorContext(r.Context(), "login: "+what, "err", err)
+	h.RenderError(w, r, http.StatusInternalServerError, titleProblem, msgInternal)
+}
+
+func (h *Handler) expired(w http.ResponseWriter, r *http.Request) {
+	h.RenderError(w, r, http.StatusBadRequest, titleExpired, msgExpired)
+}
+
+// forbidden answers a cross-origin request refused by CrossOriginProtection.
+func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {
+	h.log.WarnContext(r.Context(), "login: cross-origin request refused",
+		"method", r.Method, "path", r.URL.Path,
+		"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "origin", r.Header.Get("Origin"))
+	h.RenderError(w, r, http.StatusForbidden, titleForbidden, msgForbidden)
+}
+
+// loggedOut shows the "signed out" page, where logout ends when it may not
+// redirect back to the client. It changes nothing.
+func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, pageLoggedOut, errorPage{Title: "Signed out"})
+}

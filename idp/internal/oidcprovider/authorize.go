@@ -1,0 +1,83 @@
+package oidcprovider
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// Fixed texts of the authorize error page.
+const (
+	authorizeErrorTitle    = "This sign-in link is not valid"
+	msgUnknownClient       = "The application that sent you here is not registered with CliniConnects. Please go back and try again, or contact your administrator."
+	msgBadRedirect         = "The application that sent you here asked to return to an address it has not registered. Please contact your administrator."
+	msgAuthorizeUnreadable = "The sign-in request could not be read. Please go back and try again."
+)
+
+// authorizeGuard answers an unknown client_id or an unregistered
+// redirect_uri with an error page and never a redirect (RFC 6749
+// §4.1.2.1): op would answer them with bare text. Everything else goes to
+// op, which redirects errors to the now validated redirect URI.
+func (p *Provider) authorizeGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			p.renderError(w, r, http.StatusBadRequest, msgAuthorizeUnreadable)
+			return
+		}
+		id, redirect := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
+		if id == "" {
+			p.renderError(w, r, http.StatusBadRequest, msgUnknownClient)
+			return
+		}
+		c, err := p.cfg.Store.GetClient(r.Context(), id)
+		if errors.Is(err, storage.ErrNotFound) {
+			p.logger().InfoContext(r.Context(), "authorize: unknown client")
+			p.renderError(w, r, http.StatusBadRequest, msgUnknownClient)
+			return
+		}
+		if err != nil {
+			p.logger().ErrorContext(r.Context(), "authorize: loading client", "err", err)
+			p.renderError(w, r, http.StatusInternalServerError, msgAuthorizeUnreadable)
+			return
+		}
+		if err := op.ValidateAuthReqRedirectURI(p.storage.adaptClient(c), redirect, oidc.ResponseType(r.Form.Get("response_type"))); err != nil {
+			p.logger().InfoContext(r.Context(), "authorize: redirect_uri not registered", "client", c.ID)
+			p.renderError(w, r, http.StatusBadRequest, msgBadRedirect)
+			return
+		}
+		// Only the code flow exists; op would answer other response types
+		// with unauthorized_client.
+		switch rt := r.Form.Get("response_type"); rt {
+		case string(oidc.ResponseTypeCode):
+		case "":
+			p.redirectError(w, r, oidc.ErrInvalidRequest().WithDescription("response_type is missing"))
+			return
+		default:
+			p.redirectError(w, r, (&oidc.Error{ErrorType: "unsupported_response_type"}).WithDescription("only response_type=code is supported"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// redirectError sends an authorization error back to the validated
+// redirect URI, with state.
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, err error) {
+	req := &oidc.AuthRequest{RedirectURI: r.Form.Get("redirect_uri"), ResponseType: oidc.ResponseTypeCode, State: r.Form.Get("state")}
+	op.AuthRequestError(w, r, req, err, p.op)
+}
+
+func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	w.Header().Set("Cache-Control", "no-store")
+	if p.cfg.RenderError != nil {
+		p.cfg.RenderError(w, r, status, authorizeErrorTitle, msg)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(authorizeErrorTitle + "\n\n" + msg + "\n"))
+}

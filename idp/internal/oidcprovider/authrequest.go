@@ -1,0 +1,170 @@
+package oidcprovider
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// DefaultAuthRequestTTL is how long a user has between /authorize and the
+// code exchange.
+const DefaultAuthRequestTTL = 10 * time.Minute
+
+// authRequest adapts storage.AuthRequest to op.AuthRequest.
+type authRequest struct {
+	r storage.AuthRequest
+}
+
+var (
+	_ op.AuthRequest    = (*authRequest)(nil)
+	_ op.LogAuthRequest = (*authRequest)(nil)
+)
+
+// AdaptAuthRequest lets callers outside this package (the login pages)
+// hand a stored request to op, for example to op.AuthRequestError.
+func AdaptAuthRequest(r storage.AuthRequest) op.AuthRequest { return &authRequest{r: r} }
+
+func (a *authRequest) GetID() string          { return a.r.ID }
+func (a *authRequest) GetACR() string         { return "" }
+func (a *authRequest) GetAMR() []string       { return a.r.AMR }
+func (a *authRequest) GetAudience() []string  { return []string{a.r.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time { return a.r.AuthTime }
+func (a *authRequest) GetClientID() string    { return a.r.ClientID }
+func (a *authRequest) GetNonce() string       { return a.r.Nonce }
+func (a *authRequest) GetRedirectURI() string { return a.r.RedirectURI }
+func (a *authRequest) GetScopes() []string    { return a.r.Scopes }
+func (a *authRequest) GetState() string       { return a.r.State }
+func (a *authRequest) GetSubject() string     { return a.r.UserID }
+func (a *authRequest) Done() bool             { return a.r.Done && a.r.UserID != "" }
+func (a *authRequest) GetResponseType() oidc.ResponseType {
+	return oidc.ResponseType(a.r.ResponseType)
+}
+func (a *authRequest) GetResponseMode() oidc.ResponseMode {
+	return oidc.ResponseMode(a.r.ResponseMode)
+}
+
+// GetCodeChallenge passes the stored method through, so that op's
+// verification refuses anything but S256 (CreateAuthRequest already did).
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.r.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: a.r.CodeChallenge, Method: oidc.CodeChallengeMethod(a.r.CodeChallengeMethod)}
+}
+
+// LogValue keeps state, nonce and challenge out of logs.
+func (a *authRequest) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("client", a.r.ClientID), slog.Bool("done", a.r.Done))
+}
+
+// CreateAuthRequest stores a validated authorization request. On top of
+// op's checks it refuses PKCE methods other than S256 (op honours plain),
+// requires PKCE from public clients and drops scopes the client may not
+// have. Errors are oidc errors, so op redirects them to the (already
+// validated) redirect URI.
+func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
+	c, err := s.store.GetClient(ctx, req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	switch {
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case req.CodeChallenge == "" && req.CodeChallengeMethod != "":
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge is missing")
+	case req.CodeChallenge == "" && c.Public:
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with S256 is required for this client")
+	}
+	switch req.ResponseMode {
+	case "", oidc.ResponseModeQuery, oidc.ResponseModeFragment:
+	default:
+		// form_post needs an inline script, which our CSP forbids.
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query or fragment")
+	}
+	scopes := allowedScopes(c, req.Scopes)
+	if len(scopes) == 0 {
+		return nil, oidc.ErrInvalidScope().WithDescription("no supported scope requested")
+	}
+	now := s.now().UTC()
+	r := storage.AuthRequest{
+		ID:                  randomToken(32),
+		ClientID:            c.ID,
+		RedirectURI:         req.RedirectURI,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		Scopes:              scopes,
+		ResponseType:        string(req.ResponseType),
+		ResponseMode:        string(req.ResponseMode),
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: string(req.CodeChallengeMethod),
+		Prompt:              []string(req.Prompt),
+		LoginHint:           req.LoginHint,
+		CreatedAt:           now,
+		ExpiresAt:           now.Add(s.authRequestTTL),
+	}
+	if req.MaxAge != nil {
+		d := time.Duration(*req.MaxAge) * time.Second
+		r.MaxAge = &d
+	}
+	if err := s.store.CreateAuthRequest(ctx, r); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return &authRequest{r: r}, nil
+}
+
+// AuthRequestByID is used by op's callback after the login page completed
+// the request. A request whose code was already issued is not handed out
+// again, so the callback cannot mint a second code.
+func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	r, err := s.store.GetAuthRequest(ctx, id)
+	if err != nil {
+		return nil, oidc.ErrInvalidRequest().WithDescription("the sign-in request has expired; please start again").WithParent(err)
+	}
+	if r.CodeHash != "" || !s.now().Before(r.ExpiresAt) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("the sign-in request was already used or has expired; please start again")
+	}
+	return &authRequest{r: r}, nil
+}
+
+// SaveAuthCode stores the hash of the code op minted for request id.
+func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	if err := s.store.SetAuthRequestCode(ctx, id, hashToken(code)); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// AuthRequestByCode redeems a code: the first presentation wins and opens a
+// new token family; any later one revokes that family and fails with
+// invalid_grant.
+func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	family := randomToken(16)
+	r, err := s.store.RedeemCode(ctx, hashToken(code), family, s.now().UTC())
+	switch {
+	case errors.Is(err, storage.ErrReused):
+		s.logger.WarnContext(ctx, "authorization code presented again; its tokens were revoked", "client", r.ClientID)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code was already used")
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
+	case err != nil:
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if !r.Done || r.UserID == "" {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
+	}
+	if r.FamilyID == "" {
+		r.FamilyID = family
+	}
+	return &authRequest{r: r}, nil
+}
+
+// DeleteAuthRequest is called by op after a successful code exchange. The
+// row is kept: it is the record of the redeemed code that lets a replay
+// revoke the tokens. DeleteExpired removes it when it expires.
+func (s *Storage) DeleteAuthRequest(context.Context, string) error { return nil }

@@ -1,0 +1,193 @@
+package oidcprovider
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// Claim names of our own.
+const (
+	ClaimRoles    = "roles"
+	ClaimUserType = "user_type"
+	ClaimScope    = "scope"
+)
+
+// SupportedClaims is what discovery lists in claims_supported.
+var SupportedClaims = []string{
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "at_hash", "azp",
+	"client_id", "jti", ClaimScope,
+	"name", "given_name", "family_name", "email", "email_verified",
+	"phone_number", "phone_number_verified", ClaimRoles, ClaimUserType,
+}
+
+var errTokenInactive = errors.New("token inactive")
+
+// setUserinfo fills the claims that scopes grant about u.
+func setUserinfo(info *oidc.UserInfo, u storage.User, scopes []string) {
+	info.Subject = u.ID
+	for _, sc := range scopes {
+		switch sc {
+		case oidc.ScopeProfile:
+			info.Name, info.GivenName, info.FamilyName = u.Name(), u.GivenName, u.FamilyName
+			info.UpdatedAt = oidc.FromTime(u.UpdatedAt)
+		case oidc.ScopeEmail:
+			info.Email = u.Email
+			info.EmailVerified = oidc.Bool(u.EmailVerified)
+			info.AppendClaims("email_verified", u.EmailVerified) // also when false
+		case oidc.ScopePhone:
+			if u.Phone != "" {
+				info.PhoneNumber = u.Phone
+				// The store has no phone verification flag yet.
+				info.AppendClaims("phone_number_verified", false)
+			}
+		case ScopeRoles:
+			info.AppendClaims(ClaimRoles, roleNames(u))
+			info.AppendClaims(ClaimUserType, string(u.Type))
+		}
+	}
+}
+
+func roleNames(u storage.User) []string {
+	out := make([]string, 0, len(u.Roles))
+	for _, r := range u.Roles {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// SetUserinfoFromScopes is deprecated in op; SetUserinfoFromRequest does
+// the work.
+func (s *Storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest sets the ID token's user claims. op passes only
+// the scopes that are not answered by userinfo (so roles, not email) when
+// an access token is issued alongside.
+func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	u, err := s.store.GetUser(ctx, req.GetSubject())
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	setUserinfo(info, u, scopes)
+	return nil
+}
+
+// activeToken returns the recorded access token tokenID when it is neither
+// revoked nor expired and was issued to subject.
+func (s *Storage) activeToken(ctx context.Context, tokenID, subject string) (storage.AccessToken, error) {
+	if tokenID == "" {
+		return storage.AccessToken{}, errTokenInactive
+	}
+	t, err := s.store.GetAccessToken(ctx, tokenID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.AccessToken{}, errTokenInactive
+	}
+	if err != nil {
+		return storage.AccessToken{}, err
+	}
+	if !t.RevokedAt.IsZero() || !s.now().Before(t.ExpiresAt) || t.Subject != subject {
+		return storage.AccessToken{}, errTokenInactive
+	}
+	return t, nil
+}
+
+// isServiceToken: client_credentials tokens have the client as subject
+// and no family.
+func isServiceToken(t storage.AccessToken) bool { return t.FamilyID == "" && t.Subject == t.ClientID }
+
+// activeUser returns the token's user when they may still use it.
+func (s *Storage) activeUser(ctx context.Context, id string) (storage.User, error) {
+	u, err := s.store.GetUser(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, errTokenInactive
+	}
+	if err != nil {
+		return storage.User{}, err
+	}
+	if u.Status != storage.StatusActive {
+		return storage.User{}, errTokenInactive
+	}
+	return u, nil
+}
+
+// SetUserinfoFromToken answers the userinfo endpoint from a recorded,
+// active access token of an active user. Service tokens have no user.
+func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, err := s.activeToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	if isServiceToken(t) {
+		return errTokenInactive
+	}
+	u, err := s.activeUser(ctx, t.Subject)
+	if err != nil {
+		return err
+	}
+	setUserinfo(info, u, t.Scopes)
+	return nil
+}
+
+// SetIntrospectionFromToken answers introspection. Any authenticated
+// confidential client may introspect (see doc.go); an error makes op
+// answer {"active": false}.
+func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, callerID string) error {
+	caller, err := s.store.GetClient(ctx, callerID)
+	if err != nil || caller.Public {
+		return errTokenInactive
+	}
+	t, err := s.activeToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	if !isServiceToken(t) {
+		if _, err := s.activeUser(ctx, t.Subject); err != nil {
+			return err
+		}
+	}
+	resp.Scope = t.Scopes
+	resp.ClientID = t.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	resp.Subject = t.Subject
+	resp.Audience = t.Audience
+	resp.Issuer = op.IssuerFromContext(ctx)
+	resp.JWTID = t.ID
+	return nil
+}
+
+// GetPrivateClaimsFromRequest adds the RFC 9068 scope claim to JWT access
+// tokens, and roles and user_type when scope roles was granted.
+func (s *Storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	_, service := req.(*serviceRequest)
+	return s.privateClaims(ctx, req.GetSubject(), req.GetScopes(), service)
+}
+
+// GetPrivateClaimsFromScopes is op's fallback when the request is not at
+// hand; it gives the same claims.
+func (s *Storage) GetPrivateClaimsFromScopes(ctx context.Context, userID, clientID string, scopes []string) (map[string]any, error) {
+	return s.privateClaims(ctx, userID, scopes, userID == clientID)
+}
+
+func (s *Storage) privateClaims(ctx context.Context, subject string, scopes []string, service bool) (map[string]any, error) {
+	claims := map[string]any{ClaimScope: strings.Join(scopes, " ")}
+	if service || !slices.Contains(scopes, ScopeRoles) {
+		return claims, nil
+	}
+	u, err := s.store.GetUser(ctx, subject)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	claims[ClaimRoles] = roleNames(u)
+	claims[ClaimUserType] = string(u.Type)
+	return claims, nil
+}

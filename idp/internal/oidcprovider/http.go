@@ -1,0 +1,146 @@
+package oidcprovider
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+)
+
+// routes puts our wrappers in front of op's router. Each wrapper adds what
+// op leaves out (see OIDC-NOTES: no-store, WWW-Authenticate, S256 only).
+func (p *Provider) routes() http.Handler {
+	mux := http.NewServeMux()
+	withIssuer := p.Interceptor
+	mux.Handle(PathDiscovery, p.cors.Handler(withIssuer(http.HandlerFunc(p.discovery))))
+	mux.Handle(PathAuthorize, p.authorizeGuard(p.op))
+	mux.Handle(PathToken, p.tokenGuard(p.op))
+	mux.Handle(PathUserinfo, p.userinfoGuard(p.op))
+	mux.Handle(PathIntrospect, p.introspectGuard(p.op))
+	mux.Handle(PathRevoke, p.basicChallenge(p.op))
+	mux.Handle(PathEndSession, withIssuer(http.HandlerFunc(p.endSession)))
+	// Offered by op but not by us.
+	mux.Handle("/device_authorization", http.NotFoundHandler())
+	mux.Handle("/", p.op)
+	return mux
+}
+
+// tokenGrantTypes are the grants the token endpoint accepts; op would also
+// run the JWT bearer grant, which we do not offer.
+var tokenGrantTypes = map[string]bool{
+	"":                                      true, // op answers invalid_request
+	string(oidc.GrantTypeCode):              true,
+	string(oidc.GrantTypeRefreshToken):      true,
+	string(oidc.GrantTypeClientCredentials): true,
+}
+
+// tokenGuard: token responses must not be cached (RFC 6749 §5.1), a 401
+// names the Basic scheme (§5.2), and unsupported grants are refused.
+func (p *Provider) tokenGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		if err := r.ParseForm(); err != nil {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the request body could not be parsed")
+			return
+		}
+		if !tokenGrantTypes[r.Form.Get("grant_type")] {
+			writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "the grant type is not supported")
+			return
+		}
+		next.ServeHTTP(&challengeWriter{ResponseWriter: w, challenge: p.basicRealm()}, r)
+	})
+}
+
+// introspectGuard: no-store, and a failed client authentication answers
+// 401 invalid_client with a Basic challenge instead of op's text.
+func (p *Provider) introspectGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		next.ServeHTTP(&rewriteWriter{ResponseWriter: w, codes: []int{http.StatusUnauthorized},
+			status: http.StatusUnauthorized, challenge: p.basicRealm(),
+			body: oauthError{"invalid_client", "client authentication failed"}}, r)
+	})
+}
+
+// basicChallenge adds a Basic challenge to 401 answers.
+func (p *Provider) basicChallenge(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&challengeWriter{ResponseWriter: w, challenge: p.basicRealm()}, r)
+	})
+}
+
+// userinfoGuard: op answers a bad token with a bare 401 or 403; RFC 6750
+// wants 401 with a Bearer challenge naming invalid_token.
+func (p *Provider) userinfoGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		challenge := `Bearer realm=` + strconv.Quote(p.cfg.Issuer) + `, error="invalid_token"`
+		next.ServeHTTP(&rewriteWriter{ResponseWriter: w, codes: []int{http.StatusUnauthorized, http.StatusForbidden},
+			status: http.StatusUnauthorized, challenge: challenge,
+			body: oauthError{"invalid_token", "the access token is missing, invalid, expired or revoked"}}, r)
+	})
+}
+
+func (p *Provider) basicRealm() string { return `Basic realm=` + strconv.Quote(p.cfg.Issuer) }
+
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(oauthError{code, desc})
+}
+
+// challengeWriter adds a WWW-Authenticate header to a 401.
+type challengeWriter struct {
+	http.ResponseWriter
+	challenge string
+}
+
+func (c *challengeWriter) WriteHeader(code int) {
+	if code == http.StatusUnauthorized && c.Header().Get("WWW-Authenticate") == "" {
+		c.Header().Set("WWW-Authenticate", c.challenge)
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+// rewriteWriter replaces answers with a status in codes by a fixed JSON
+// error with status and challenge; other answers pass through.
+type rewriteWriter struct {
+	http.ResponseWriter
+	codes     []int
+	status    int
+	challenge string
+	body      oauthError
+	replaced  bool
+}
+
+func (rw *rewriteWriter) WriteHeader(code int) {
+	for _, c := range rw.codes {
+		if c == code {
+			rw.replaced = true
+			h := rw.Header()
+			h.Del("Content-Length")
+			h.Set("WWW-Authenticate", rw.challenge)
+			writeOAuthError(rw.ResponseWriter, rw.status, rw.body.Error, rw.body.Description)
+			return
+		}
+	}
+	rw.ResponseWriter.WriteHeader(code)
+}
+
+func (rw *rewriteWriter) Write(b []byte) (int, error) {
+	if rw.replaced {
+		return len(b), nil
+	}
+	return rw.ResponseWriter.Write(b)
+}

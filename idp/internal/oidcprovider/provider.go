@@ -1,0 +1,190 @@
+package oidcprovider
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/cliniconnects/identity/idp/internal/config"
+	"github.com/cliniconnects/identity/idp/internal/keys"
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// Paths the provider serves (op's defaults, named here for the wrappers).
+const (
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathAuthorize  = "/authorize"
+	PathCallback   = "/authorize/callback"
+	PathToken      = "/oauth/token"
+	PathIntrospect = "/oauth/introspect"
+	PathUserinfo   = "/userinfo"
+	PathRevoke     = "/revoke"
+	PathEndSession = "/end_session"
+	PathKeys       = "/keys"
+	// PathLoggedOut is the signed-out page (served by the login package).
+	PathLoggedOut = "/logged-out"
+	// PathLogin is the sign-in page every client's LoginURL points to.
+	PathLogin = "/login"
+)
+
+// CryptoKeyPurpose derives op's CryptoKey (it encrypts authorization codes)
+// from the KEK, so every replica and every restart uses the same key.
+const CryptoKeyPurpose = "op-crypto-key"
+
+// Config is what the provider is built from.
+type Config struct {
+	// Issuer is the public base URL; https, or http on a loopback host.
+	Issuer string
+	Store  storage.Storage
+	Keys   *keys.Manager
+	// Hasher verifies client secrets.
+	Hasher password.Hasher
+	// KEK is the key-encryption key; op's CryptoKey is derived from it.
+	KEK []byte
+
+	AccessTokenTTL  time.Duration
+	IDTokenTTL      time.Duration
+	RefreshTokenTTL time.Duration
+	// AuthRequestTTL defaults to DefaultAuthRequestTTL.
+	AuthRequestTTL time.Duration
+
+	Logger *slog.Logger
+	// Now is the clock for what we store; nil means time.Now. (op stamps
+	// iat/exp with the real clock.)
+	Now func() time.Time
+
+	// RenderError shows an HTML error page (the login package's); nil gives
+	// a plain-text page.
+	RenderError func(w http.ResponseWriter, r *http.Request, status int, title, message string)
+	// EndSession ends the browser (SSO) session of r and clears its cookie;
+	// end_session calls it. nil does nothing.
+	EndSession func(w http.ResponseWriter, r *http.Request)
+}
+
+// Provider is the OpenID provider: op's handler behind our wrappers.
+type Provider struct {
+	op      *op.Provider
+	storage *Storage
+	cfg     Config
+	cors    *cors.Cors
+	handler http.Handler
+}
+
+// New builds the provider.
+func New(cfg Config) (*Provider, error) {
+	if cfg.Store == nil || cfg.Keys == nil {
+		return nil, errors.New("oidcprovider: Store and Keys are required")
+	}
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, errors.New("oidcprovider: Issuer must be an absolute http(s) URL")
+	}
+	cfg.Issuer = strings.TrimRight(cfg.Issuer, "/")
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.AuthRequestTTL <= 0 {
+		cfg.AuthRequestTTL = DefaultAuthRequestTTL
+	}
+	if cfg.AccessTokenTTL <= 0 || cfg.IDTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 {
+		return nil, errors.New("oidcprovider: token lifetimes must be positive")
+	}
+	cryptoKey, err := keys.Derive(cfg.KEK, CryptoKeyPurpose)
+	if err != nil {
+		return nil, err
+	}
+	st := &Storage{
+		store: cfg.Store, keys: cfg.Keys, hasher: cfg.Hasher, logger: cfg.Logger, now: cfg.Now,
+		issuer: cfg.Issuer, authRequestTTL: cfg.AuthRequestTTL,
+		accessTokenTTL: cfg.AccessTokenTTL, idTokenTTL: cfg.IDTokenTTL, refreshTokenTTL: cfg.RefreshTokenTTL,
+	}
+	opCfg := &op.Config{
+		CryptoKey:                cryptoKey,
+		DefaultLogoutRedirectURI: PathLoggedOut,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		RequestObjectSupported:   false,
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedClaims:          SupportedClaims,
+		SupportedScopes:          SupportedScopes,
+	}
+	// Browsers may call the token, userinfo, keys and discovery endpoints
+	// from any origin, but never with cookies: bearer tokens and client
+	// credentials travel explicitly.
+	corsOpts := cors.Options{
+		AllowedOrigins:   []string{"*"},
+		AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		AllowedHeaders:   []string{"Accept", "Authorization", "Content-Type"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	}
+	opts := []op.Option{
+		op.WithCORSOptions(&corsOpts),
+		op.WithAccessTokenVerifierOpts(op.WithSupportedAccessTokenSigningAlgorithms(keys.Algorithm)),
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(keys.Algorithm)),
+	}
+	if u.Scheme == "http" {
+		if !config.IsLoopback(u.Hostname()) {
+			return nil, errors.New("oidcprovider: an http issuer is allowed only on a loopback host")
+		}
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	o, err := op.NewProvider(opCfg, st, op.StaticIssuer(cfg.Issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{op: o, storage: st, cfg: cfg, cors: cors.New(corsOpts)}
+	p.handler = p.routes()
+	return p, nil
+}
+
+// SupportedScopes is what discovery lists in scopes_supported.
+var SupportedScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess, ScopeRoles, ScopeAdmin}
+
+// ServeHTTP serves every OIDC endpoint.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
+
+// OP is the underlying op.Provider (for op helpers that need it).
+func (p *Provider) OP() *op.Provider { return p.op }
+
+// CallbackURL is where the login page sends the browser once it has
+// completed auth request id (login.Deps.Callback).
+func (p *Provider) CallbackURL(_ context.Context, id string) string {
+	return p.cfg.Issuer + PathCallback + "?id=" + url.QueryEscape(id)
+}
+
+// Fail answers an auth request with an error (login.Deps.Fail): a
+// redirect to the client's registered redirect URI carrying error and
+// state. err should be an *oidc.Error (oidc.ErrLoginRequired(),
+// oidc.ErrAccessDenied(), …); anything else becomes server_error.
+func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, err error) {
+	var oe *oidc.Error
+	if !errors.As(err, &oe) {
+		p.cfg.Logger.ErrorContext(r.Context(), "auth request failed", "err", err)
+		err = oidc.ErrServerError()
+	}
+	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.cfg.Issuer))
+	op.AuthRequestError(w, r, AdaptAuthRequest(ar), err, p.op)
+}
+
+// Interceptor puts the issuer into the request context, for handlers
+// outside op that call op helpers.
+func (p *Provider) Interceptor(next http.Handler) http.Handler {
+	return op.NewIssuerInterceptor(p.op.IssuerFromRequest).Handler(next)
+}
+
+func (p *Provider) logger() *slog.Logger { return p.cfg.Logger }

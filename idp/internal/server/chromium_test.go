@@ -1,0 +1,92 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
+	"github.com/cliniconnects/identity/idp/internal/testenv"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// TestChromiumSignIn signs in with a real browser: from the client's
+// authorize URL through the sign-in page to the client's redirect URI,
+// whose code is then exchanged.
+func TestChromiumSignIn(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		testenv.Require(t, "Chromium not found at %s (apt-get install chromium)", chromiumPath)
+	}
+	e := newEnv(t, backends[0])
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><title>app</title><p id="done">signed in</p>`)
+	}))
+	t.Cleanup(app.Close)
+	u := e.createUser(t, storage.UserTypeEmployee)
+	c := e.createClient(t, redirects(app.URL+"/cb"))
+	f := newFlow(e.oauth2Config(c))
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	ctx, cancel := context.WithTimeout(bctx, 45*time.Second)
+	defer cancel()
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(f.authURL()),
+		chromedp.WaitVisible(chromedp.CSS(`#email`)),
+		chromedp.SendKeys(chromedp.CSS(`#email`), u.Email),
+		chromedp.SendKeys(chromedp.CSS(`#password`), userPassword),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#done`)),
+	)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatalf("browser location: %v", err)
+	}
+	back, err := url.Parse(loc)
+	if err != nil || back.Host != mustHost(t, app.URL) || back.Path != "/cb" {
+		t.Fatalf("browser ended at %s, want the client's redirect URI", loc)
+	}
+	tok, err := f.exchange(context.Background(), f.code(t, back))
+	if err != nil {
+		t.Fatalf("exchanging the browser's code: %v", err)
+	}
+	if _, ok := tok.Extra("id_token").(string); !ok {
+		t.Fatal("no ID token")
+	}
+}
+
+func mustHost(t *testing.T, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Host
+}

@@ -1,0 +1,184 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/config"
+	"github.com/cliniconnects/identity/idp/internal/health"
+	"github.com/cliniconnects/identity/idp/internal/keys"
+	"github.com/cliniconnects/identity/idp/internal/login"
+	"github.com/cliniconnects/identity/idp/internal/oidcprovider"
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/session"
+	"github.com/cliniconnects/identity/idp/internal/signin"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// Deps is what the server is built from.
+type Deps struct {
+	// Config is the loaded configuration: issuer, lifetimes, key rotation,
+	// lock policy.
+	Config config.Config
+	// Store is the migrated store; the server does not close it.
+	Store storage.Storage
+	// Logger gets every log line; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; tests inject one. Defaults to time.Now.
+	Now func() time.Time
+	// KEK is the key-encryption key. It encrypts the signing keys at rest
+	// and op's CryptoKey is derived from it, so every replica must have the
+	// same one. nil means keys.LoadOrCreateKEK(Config.SecretKey,
+	// Config.DataDir): IDP_SECRET_KEY, else <data dir>/secret.key.
+	KEK []byte
+	// Hasher hashes and verifies passwords and client secrets. The zero
+	// value uses password.DefaultParams; tests pass cheap parameters.
+	Hasher password.Hasher
+	// KeyBits is the RSA size of new signing keys; 0 means keys.DefaultBits.
+	KeyBits int
+	// MaintenanceEvery is how often the background loop checks signing keys
+	// and deletes expired rows; 0 means DefaultMaintenanceEvery.
+	MaintenanceEvery time.Duration
+}
+
+// DefaultMaintenanceEvery is the period of the background loop.
+const DefaultMaintenanceEvery = 5 * time.Minute
+
+// KeyManager builds the signing key manager New uses, for the CLI
+// (`idp keys rotate` calls Rotate on it). It loads the KEK as New does
+// when d.KEK is nil.
+func KeyManager(d Deps) (*keys.Manager, error) {
+	if err := d.resolveKEK(); err != nil {
+		return nil, err
+	}
+	return &keys.Manager{
+		Store:    d.Store,
+		KEK:      d.KEK,
+		Rotation: d.Config.KeyRotation,
+		Lifetime: max(d.Config.AccessTokenTTL, d.Config.IDTokenTTL),
+		Now:      d.Now,
+		Bits:     d.KeyBits,
+		Logger:   d.Logger,
+	}, nil
+}
+
+func (d *Deps) resolveKEK() error {
+	if d.KEK != nil {
+		return nil
+	}
+	kek, err := keys.LoadOrCreateKEK(d.Config.SecretKey, d.Config.DataDir)
+	if err != nil {
+		return err
+	}
+	d.KEK = kek
+	return nil
+}
+
+// New builds the provider's HTTP handler: the OIDC endpoints, the sign-in
+// pages and the health endpoints on one ServeMux behind the security
+// headers. It makes sure signing keys exist before it returns and keeps
+// them rotating (and expired rows pruned) until ctx ends.
+func New(ctx context.Context, d Deps) (http.Handler, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Store == nil {
+		return nil, errors.New("server: Deps.Store is required")
+	}
+	cfg := d.Config
+	if err := d.resolveKEK(); err != nil {
+		return nil, err
+	}
+	km, err := KeyManager(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := km.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	sessions := &session.Manager{Store: d.Store, Secure: cfg.Secure(), TTL: cfg.SessionTTL, Now: d.Now, Logger: d.Logger}
+	signins := &signin.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, LockAfter: cfg.LockAfter, LockFor: cfg.LockFor, Logger: d.Logger}
+
+	// The provider renders its error pages with the login pages, which
+	// hand completed requests back to the provider: bind late.
+	var pages *login.Handler
+	prov, err := oidcprovider.New(oidcprovider.Config{
+		Issuer:          cfg.Issuer,
+		Store:           d.Store,
+		Keys:            km,
+		Hasher:          d.Hasher,
+		KEK:             d.KEK,
+		AccessTokenTTL:  cfg.AccessTokenTTL,
+		IDTokenTTL:      cfg.IDTokenTTL,
+		RefreshTokenTTL: cfg.RefreshTokenTTL,
+		Logger:          d.Logger,
+		Now:             d.Now,
+		RenderError: func(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+			pages.RenderError(w, r, status, title, msg)
+		},
+		EndSession: func(w http.ResponseWriter, r *http.Request) {
+			if err := sessions.End(r.Context(), w, r); err != nil {
+				d.Logger.ErrorContext(r.Context(), "ending browser session", "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	pages, err = login.New(login.Deps{
+		Store:    d.Store,
+		Signin:   signins,
+		Sessions: sessions,
+		Logger:   d.Logger,
+		Now:      d.Now,
+		Callback: prov.CallbackURL,
+		Fail:     prov.Fail,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	health.Register(mux, d.Store, d.Logger)
+	pages.Register(mux)
+	mux.Handle("/", prov)
+
+	go maintain(ctx, d, km)
+	return securityHeaders(cfg.Secure(), mux), nil
+}
+
+// maintain keeps a next signing key published, retires superseded ones and
+// deletes expired rows, until ctx ends. Every replica runs it; the work is
+// idempotent.
+func maintain(ctx context.Context, d Deps, km *keys.Manager) {
+	every := d.MaintenanceEvery
+	if every <= 0 {
+		every = DefaultMaintenanceEvery
+	}
+	if r := d.Config.KeyRotation / 8; r > 0 && r < every {
+		every = r
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := km.Ensure(ctx); err != nil && ctx.Err() == nil {
+			d.Logger.ErrorContext(ctx, "signing keys", "err", err)
+		}
+		if n, err := d.Store.DeleteExpired(ctx, d.Now()); err != nil && ctx.Err() == nil {
+			d.Logger.ErrorContext(ctx, "deleting expired rows", "err", err)
+		} else if n > 0 {
+			d.Logger.DebugContext(ctx, "expired rows deleted", "rows", n)
+		}
+	}
+}
