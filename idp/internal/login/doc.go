@@ -10,8 +10,9 @@
 // errors go to the log, never into a page.
 //
 // Pages use no JavaScript and no inline style, so they work under
-// Content-Security-Policy "default-src 'none'; style-src 'self'" and with a
-// form-action that allows the redirect back to the client. State-changing
+// Content-Security-Policy "default-src 'none'; style-src 'self'" (the
+// server sets it; no form-action, so the redirect back to a native app's
+// private-use scheme is not blocked). State-changing
 // requests are protected against cross-site request forgery by
 // http.CrossOriginProtection (Sec-Fetch-Site / Origin checks).
 package login

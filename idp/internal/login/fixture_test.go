@@ -293,7 +293,7 @@ func oidcErrorType(err error) string {
 
 // csp is the policy the provider's server puts on every response (package
 // server); the pages are tested under it.
-const csp = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
+const csp = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 func withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
