@@ -1,0 +1,99 @@
+# CliniConnects Identity — build, test and lint entry points.
+#
+# Works on a fresh Debian with only Go installed: apt packages needed for the
+# Fyne admin app (cgo) and Chromium (page tests) are installed by `make deps`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Go lives in /usr/local/go on the project's machines; use it when `go` is
+# not already on PATH.
+ifeq ($(shell command -v go 2>/dev/null),)
+export PATH := /usr/local/go/bin:$(PATH)
+endif
+
+GO        ?= go
+BIN       := bin
+MODULES   := idp shared adminapp migrations
+PKGS      := $(addprefix ./,$(addsuffix /...,$(MODULES)))
+TESTFLAGS ?=
+ARGS      ?=
+
+# sudo only when not root.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# Debian packages for Fyne's cgo build (go-gl/glfw X11 + go-gl/gl):
+#   gcc, libc6-dev, pkg-config  - the C toolchain cgo drives (pkg-config: gl)
+#   libgl1-mesa-dev             - GL headers, libGL.so and gl.pc
+#   libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev
+#   libxxf86vm-dev              - headers and -l libraries glfw links on X11
+FYNE_APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev \
+	libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+CHROMIUM_APT_PKGS := chromium
+
+# $(call apt_ensure,PACKAGES): install the PACKAGES that are not installed.
+# Silent when everything is present; apt runs are serialised with flock so
+# `make -j deps` is safe.
+define apt_ensure
+missing=""; \
+for p in $(1); do \
+	case "$$(dpkg -s "$$p" 2>/dev/null)" in \
+	*"Status: install ok installed"*) ;; \
+	*) missing="$$missing $$p" ;; \
+	esac; \
+done; \
+if [ -n "$$missing" ]; then \
+	echo "deps: installing$$missing"; \
+	lock=""; command -v flock >/dev/null && lock="flock /tmp/.cliniconnects-apt.lock"; \
+	$(SUDO) $$lock apt-get update -qq; \
+	$(SUDO) $$lock env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		-o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300 $$missing >/dev/null; \
+	echo "deps: installed$$missing"; \
+fi
+endef
+
+.PHONY: help deps deps-fyne deps-chromium run build build-idp build-adminapp \
+	test bench lint clean
+
+help: ## list targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{ printf "  %-16s %s\n", $$1, $$2 }'
+
+deps: deps-fyne deps-chromium ## install all apt packages the build and tests need
+
+deps-fyne: ## install apt packages for the Fyne admin app (cgo, GL, X11)
+	@$(call apt_ensure,$(FYNE_APT_PKGS))
+
+deps-chromium: ## install Chromium for page tests
+	@$(call apt_ensure,$(CHROMIUM_APT_PKGS))
+
+run: ## build and run the IdP (`make run ARGS=...` passes flags to serve)
+	CGO_ENABLED=0 $(GO) run ./idp/cmd/idp serve $(ARGS)
+
+build: build-idp build-adminapp ## build bin/idp and bin/adminapp
+
+build-idp: ## build bin/idp (pure Go, CGO_ENABLED=0)
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/idp ./idp/cmd/idp
+
+build-adminapp: deps-fyne ## build bin/adminapp (cgo)
+	@mkdir -p $(BIN)
+	CGO_ENABLED=1 $(GO) build -trimpath -o $(BIN)/adminapp ./adminapp
+
+test: deps ## run every module's tests (extra flags: TESTFLAGS=...)
+	CGO_ENABLED=1 $(GO) test -count=1 -timeout 20m -p 2 $(TESTFLAGS) $(PKGS)
+
+bench: ## benchmarks (placeholder)
+	@echo "benchmarks arrive with the benchmark issue"
+
+lint: deps-fyne ## gofmt check and go vet for every module
+	@out="$$(gofmt -l $(MODULES))"; \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+	@for m in $(MODULES); do \
+		echo "go vet ./$$m/..."; \
+		(cd $$m && CGO_ENABLED=1 $(GO) vet ./...); \
+	done
+
+clean: ## remove build output (bin/; never data/)
+	rm -rf $(BIN)
