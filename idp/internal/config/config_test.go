@@ -2,6 +2,8 @@ package config
 
 import (
 	"flag"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -86,6 +88,21 @@ func TestSMTPSettings(t *testing.T) {
 		}
 		if err != nil && (!strings.Contains(err.Error(), "IDP_SMTP_URL") || strings.Contains(err.Error(), "user:pw")) {
 			t.Errorf("IDP_SMTP_URL=%q: error %q must name the setting and not echo credentials", tc.url, err)
+		}
+	}
+}
+
+// TestREADMEDocumentsEverySetting keeps the README's configuration table in
+// step with the settings table.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings() {
+		row := fmt.Sprintf("| `%s` |", s[0])
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no row for %s", s[0])
 		}
 	}
 }
