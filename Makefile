@@ -81,8 +81,12 @@ build-adminapp: deps-fyne ## build bin/adminapp (cgo)
 	@mkdir -p $(BIN)
 	CGO_ENABLED=1 $(GO) build -trimpath -o $(BIN)/adminapp ./adminapp
 
+# go test -json through idp/cmd/testreport: one line per top-level test (the
+# storage conformance suite shows as TestSQLite and TestPostgres), the full
+# output of whatever failed or skipped, and a closing "N passed, N failed".
 test: deps ## run every module's tests (extra flags: TESTFLAGS=...)
-	CGO_ENABLED=1 $(GO) test -count=1 -timeout 20m -p 2 $(TESTFLAGS) $(PKGS)
+	$(GO) build -o $(BIN)/testreport ./idp/cmd/testreport
+	CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 20m -p 2 $(TESTFLAGS) $(PKGS) 2>&1 | $(BIN)/testreport
 
 bench: ## benchmarks (placeholder)
 	@echo "benchmarks arrive with the benchmark issue"
