@@ -85,7 +85,8 @@ build-adminapp: deps-fyne ## build bin/adminapp (cgo)
 # storage conformance suite shows as TestSQLite and TestPostgres), the full
 # output of whatever failed or skipped, and a closing "N passed, N failed".
 test: deps ## run every module's tests (extra flags: TESTFLAGS=...)
-	$(GO) build -o $(BIN)/testreport ./idp/cmd/testreport
+	@mkdir -p $(BIN)
+	@$(GO) build -o $(BIN)/testreport ./idp/cmd/testreport
 	CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 20m -p 2 $(TESTFLAGS) $(PKGS) 2>&1 | $(BIN)/testreport
 
 bench: ## benchmarks (placeholder)
