@@ -13,9 +13,10 @@ var (
 	ErrPhoneInUse    = wrapErr("phone number already in use", ErrAlreadyExists)
 	// ErrConflict: an update carried a version that is no longer current.
 	ErrConflict = errors.New("storage: version conflict")
-	// ErrReused: a one-time credential (authorization code, refresh token)
-	// was presented again after it had been used. The backend has already
-	// revoked what the first use produced when it returns this.
+	// ErrReused: a one-time credential (authorization code, refresh token,
+	// one-time link token) was presented again after it had been used. For
+	// a code or refresh token the backend has already revoked what the
+	// first use produced when it returns this.
 	ErrReused = errors.New("storage: credential reused")
 	// ErrNotMigrated: the schema is behind the binary (readiness fails).
 	ErrNotMigrated = errors.New("storage: migrations not applied")

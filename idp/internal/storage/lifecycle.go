@@ -23,7 +23,7 @@ type OneTimeToken struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero while unused
-	VoidedAt  time.Time // zero unless a newer token of the same user+purpose replaced it
+	VoidedAt  time.Time // zero unless a newer token of the same user+purpose replaced it (its CreatedAt)
 }
 
 // LogValue keeps the hash out of logs.
@@ -62,11 +62,11 @@ func (m Message) LogValue() slog.Value {
 	return slog.GroupValue(slog.Int64("id", m.ID), slog.String("channel", m.Channel), slog.String("status", m.Status))
 }
 
-// MessageQuery selects outbox messages for admins.
+// MessageQuery selects outbox messages for admins, oldest first.
 type MessageQuery struct {
 	Status string // "" for all
 	After  int64  // cursor: ID of the last message of the previous page
-	Limit  int
+	Limit  int    // 0 means 50; at most 500
 }
 
 // AuditEntry records one change: who did what to which record, from where.
@@ -79,6 +79,8 @@ type AuditEntry struct {
 	TargetID   string
 	SourceAddr string
 	// Changes lists changed fields with old and new values; never secrets.
+	// Stored as JSON: values read back as JSON decodes them (string,
+	// float64, bool, nil, []any, map[string]any); empty reads back nil.
 	Changes map[string][2]any
 }
 
@@ -87,9 +89,9 @@ type AuditQuery struct {
 	ActorID  string
 	TargetID string
 	Action   string
-	From, To time.Time
-	Before   int64 // cursor: ID of the last entry of the previous page
-	Limit    int
+	From, To time.Time // From ≤ At < To
+	Before   int64     // cursor: ID of the last entry of the previous page
+	Limit    int       // 0 means 50; at most 500
 }
 
 // Lifecycle is the storage for account lifecycle by email and for audit.
@@ -97,6 +99,12 @@ type Lifecycle interface {
 	// InTx runs fn with a Storage whose every call belongs to one
 	// transaction, committed when fn returns nil. The whole fn may run again
 	// on a serialization failure, so it must have no effect outside tx.
+	// fn's error is returned as is and nothing fn did is kept — except that
+	// a token family revoked because a code or refresh token was reused
+	// stays revoked. A call that fails inside fn may leave the transaction
+	// unusable (PostgreSQL aborts it): return its error. InTx inside fn
+	// joins the same transaction; tx must not be used after fn returns, nor
+	// by several goroutines at once.
 	InTx(ctx context.Context, fn func(tx Storage) error) error
 
 	// CreateOneTimeToken stores t and voids the user's earlier unused tokens

@@ -22,6 +22,7 @@ type AuthRequest struct {
 	Prompt              []string
 	MaxAge              *time.Duration // nil when not sent
 	LoginHint           string
+	HintSubject         string // subject of a valid id_token_hint sent with the request; "" when none
 	CreatedAt           time.Time
 	ExpiresAt           time.Time
 

@@ -9,6 +9,9 @@ import (
 // concurrent use by many goroutines and by several processes sharing one
 // database; every state change is atomic.
 type Storage interface {
+	// Lifecycle: one-time tokens, the outbox, the audit log and InTx.
+	Lifecycle
+
 	// Close releases the backend's resources.
 	Close() error
 	// Ready returns nil when the store is reachable and fully migrated,
@@ -67,14 +70,18 @@ type Storage interface {
 
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// GetRefreshToken returns the token whatever its state; callers check
-	// RotatedAt, RevokedAt and ExpiresAt.
+	// RotatedAt, RevokedAt and ExpiresAt. RevokedAt is also set when the
+	// token's family was revoked (GetAccessToken likewise).
 	GetRefreshToken(ctx context.Context, idHash string) (RefreshToken, error)
 	// RotateRefreshToken atomically marks oldHash rotated and stores next.
 	// If oldHash was already rotated or revoked, the whole family (refresh
 	// and access tokens) is revoked and ErrReused returned.
 	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error
 	RevokeRefreshToken(ctx context.Context, idHash string, now time.Time) error
-	// RevokeFamily revokes every refresh and access token of a family.
+	// RevokeFamily revokes every refresh and access token of a family,
+	// including any stored later: the family stays revoked, so a token
+	// written concurrently with the revocation (the winner of a code
+	// exchange still issuing) reads back revoked and cannot be rotated.
 	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeUserGrants revokes every session, refresh token and access token
 	// of a user (sign out everywhere, disable, password reset).
@@ -93,7 +100,8 @@ type Storage interface {
 	GetThrottle(ctx context.Context, key string) (Throttle, error)
 	ResetThrottle(ctx context.Context, key string) error
 
-	// DeleteExpired removes auth requests, sessions, tokens and throttles
-	// that expired before now, and returns how many rows went.
+	// DeleteExpired removes auth requests, sessions, tokens (one-time
+	// tokens included) and throttles that expired before now, and returns
+	// how many rows went. The record of revoked families stays.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 }

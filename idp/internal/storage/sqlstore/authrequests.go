@@ -15,7 +15,7 @@ import (
 const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type,
 	response_mode, code_challenge, code_challenge_method, prompt, max_age_ns, login_hint,
 	created_at, expires_at, user_id, auth_time, amr, session_id, done, code_hash, redeemed_at,
-	family_id`
+	family_id, hint_subject`
 
 func scanAuthRequest(sc scanner) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
@@ -24,7 +24,7 @@ func scanAuthRequest(sc scanner) (storage.AuthRequest, error) {
 		&r.ResponseType, &r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod,
 		listCol[string]{&r.Prompt}, &maxAge, &r.LoginHint, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt},
 		&r.UserID, timeCol{&r.AuthTime}, listCol[string]{&r.AMR}, &r.SessionID, &r.Done,
-		textCol{&r.CodeHash}, timeCol{&r.RedeemedAt}, &r.FamilyID)
+		textCol{&r.CodeHash}, timeCol{&r.RedeemedAt}, &r.FamilyID, &r.HintSubject)
 	if maxAge.Valid {
 		d := time.Duration(maxAge.Int64)
 		r.MaxAge = &d
@@ -34,7 +34,7 @@ func scanAuthRequest(sc scanner) (storage.AuthRequest, error) {
 
 const insertAuthRequestSQL = `INSERT INTO auth_requests (` + authRequestColumns + `)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-	$20, $21, $22, $23)`
+	$20, $21, $22, $23, $24)`
 
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
 	if r.ID == "" {
@@ -51,7 +51,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 		listArg(r.Scopes), r.ResponseType, r.ResponseMode, r.CodeChallenge, r.CodeChallengeMethod,
 		listArg(r.Prompt), maxAge, r.LoginHint, r.CreatedAt, r.ExpiresAt, r.UserID,
 		nullTime(r.AuthTime), listArg(r.AMR), r.SessionID, r.Done, nullText(r.CodeHash),
-		nullTime(r.RedeemedAt), r.FamilyID)
+		nullTime(r.RedeemedAt), r.FamilyID, r.HintSubject)
 	if err != nil {
 		return s.writeErr("create auth request", err)
 	}
@@ -61,12 +61,12 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 // GetAuthRequest returns the request whatever its state; callers check
 // ExpiresAt.
 func (s *Store) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
-	return getAuthRequest(ctx, s.db, `id = $1`, id)
+	return getAuthRequest(ctx, s.q, `id = $1`, id)
 }
 
 // GetAuthRequestByCode finds the unexpired request holding the code hash.
 func (s *Store) GetAuthRequestByCode(ctx context.Context, codeHash string) (storage.AuthRequest, error) {
-	return getAuthRequest(ctx, s.db, `code_hash = $1 AND expires_at > $2`, codeHash, s.now())
+	return getAuthRequest(ctx, s.q, `code_hash = $1 AND expires_at > $2`, codeHash, s.now())
 }
 
 func getAuthRequest(ctx context.Context, q querier, where string, args ...any) (storage.AuthRequest, error) {
@@ -120,15 +120,16 @@ WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $3
 RETURNING ` + authRequestColumns
 
 // RedeemCode marks the code exchanged into familyID. A second exchange of a
-// redeemed code revokes what the first produced and returns
-// storage.ErrReused.
+// redeemed code revokes what the first produced — tokens the first is
+// still storing included (revoked_families), and inside InTx even if the
+// transaction then rolls back — and returns storage.ErrReused.
 func (s *Store) RedeemCode(ctx context.Context, codeHash, familyID string, now time.Time) (storage.AuthRequest, error) {
 	if codeHash == "" || familyID == "" {
 		return storage.AuthRequest{}, errors.New("redeem code: empty code hash or family")
 	}
 	var r storage.AuthRequest
 	err := s.retry(ctx, func() (err error) {
-		r, err = scanAuthRequest(s.db.QueryRowContext(ctx, redeemCodeSQL, codeHash, familyID, now))
+		r, err = scanAuthRequest(s.q.QueryRowContext(ctx, redeemCodeSQL, codeHash, familyID, now))
 		return err
 	})
 	if err == nil {
@@ -138,14 +139,15 @@ func (s *Store) RedeemCode(ctx context.Context, codeHash, familyID string, now t
 		return storage.AuthRequest{}, fmt.Errorf("redeem code: %w", err)
 	}
 	// Not redeemable: unknown, expired, or redeemed before.
-	prev, err := getAuthRequest(ctx, s.db, `code_hash = $1`, codeHash)
+	prev, err := getAuthRequest(ctx, s.q, `code_hash = $1`, codeHash)
 	if err != nil {
 		return storage.AuthRequest{}, err
 	}
 	if prev.RedeemedAt.IsZero() {
 		return storage.AuthRequest{}, fmt.Errorf("auth request: code expired: %w", storage.ErrNotFound)
 	}
-	if err := s.RevokeFamily(ctx, prev.FamilyID, now); err != nil {
+	err = s.inTx(ctx, func(tx querier) error { return s.revokeReused(ctx, tx, prev.FamilyID, now) })
+	if err != nil {
 		return storage.AuthRequest{}, fmt.Errorf("redeem code: revoke reused family: %w", err)
 	}
 	s.log.Warn("authorization code reused; token family revoked", "client", prev.ClientID, "family", prev.FamilyID)

@@ -65,7 +65,7 @@ func normClient(c storage.Client) storage.Client {
 }
 
 func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error) {
-	c, _, err := getClient(ctx, s.db, id)
+	c, _, err := getClient(ctx, s.q, id)
 	return c, err
 }
 
@@ -81,7 +81,7 @@ func getClient(ctx context.Context, q querier, id string) (storage.Client, int64
 }
 
 func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	rows, err := s.q.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", err)
 	}
@@ -112,7 +112,7 @@ WHERE id = $1 AND version = $2`
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*storage.Client) error) (storage.Client, error) {
 	for attempt := 1; ; attempt++ {
 		var out storage.Client
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := s.inTx(ctx, func(tx querier) error {
 			cur, version, err := getClient(ctx, tx, id)
 			if err != nil {
 				return err

@@ -36,6 +36,13 @@ type dialect struct {
 	// migrationLocker keeps two processes from migrating one database at
 	// once; path is the SQLite file ("" for PostgreSQL).
 	migrationLocker func(path string) (lock.SessionLocker, error)
+	// lockRow ends a SELECT whose row the transaction must hold until it
+	// ends (PostgreSQL row lock). SQLite has none and needs none: every
+	// transaction begins IMMEDIATE, so writers run one at a time.
+	lockRow string
+	// lockSkipLocked ends a SELECT that takes a row no other transaction
+	// holds, skipping held ones, so replicas claim different rows.
+	lockSkipLocked string
 }
 
 // PostgreSQL error codes (SQLSTATE).
@@ -75,6 +82,10 @@ var dialectPostgres = dialect{
 		}
 		return l, nil
 	},
+	// NO KEY: the row's key does not change, so inserts naming it (foreign
+	// keys take KEY SHARE) need not wait.
+	lockRow:        " FOR NO KEY UPDATE",
+	lockSkipLocked: " FOR UPDATE SKIP LOCKED",
 }
 
 var dialectSQLite = dialect{
@@ -105,6 +116,9 @@ var dialectSQLite = dialect{
 	migrationLocker: func(path string) (lock.SessionLocker, error) {
 		return &fileLocker{path: path + ".migrate-lock"}, nil
 	},
+	// No row locks: BEGIN IMMEDIATE serializes writers (see dialect.lockRow).
+	lockRow:        "",
+	lockSkipLocked: "",
 }
 
 func pgError(err error) (*pgconn.PgError, bool) {

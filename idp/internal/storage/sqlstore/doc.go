@@ -14,7 +14,20 @@
 // failures and deadlocks (PostgreSQL) and SQLITE_BUSY (SQLite) are retried
 // inside the store and never reach the caller. In SQLite every transaction
 // starts with BEGIN IMMEDIATE, so writers queue on busy_timeout instead of
-// failing when a read snapshot goes stale.
+// failing when a read snapshot goes stale; that is also why SQLite needs no
+// row locks where PostgreSQL takes them (dialect.lockRow: one-time tokens
+// lock their user, outbox claims skip rows other replicas hold).
+//
+// InTx hands its fn a shallow copy of the Store whose queries run on one
+// *sql.Tx (Store.q) instead of the pool. Inside it the helpers (inTx, retry,
+// exec) join that transaction and do not retry on their own: InTx retries
+// the whole fn. Compare-and-swap loops (UpdateUser, UpdateClient) still
+// re-read and retry, which works under PostgreSQL's READ COMMITTED.
+//
+// Revoked token families are also recorded in revoked_families, and token
+// reads and rotation consult it, so a token written concurrently with its
+// family's revocation is dead all the same. The rows are kept (one small row
+// per revoked family).
 //
 // Referential integrity is the database's: auth requests, tokens and
 // sessions name an existing client and user (a missing one gives

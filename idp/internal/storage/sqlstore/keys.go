@@ -36,7 +36,7 @@ ORDER BY created_at, id`
 
 // ListSigningKeys returns the keys not yet expired at now, oldest first.
 func (s *Store) ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error) {
-	rows, err := s.db.QueryContext(ctx, listSigningKeysSQL, now)
+	rows, err := s.q.QueryContext(ctx, listSigningKeysSQL, now)
 	if err != nil {
 		return nil, fmt.Errorf("list signing keys: %w", err)
 	}

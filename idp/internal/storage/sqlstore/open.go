@@ -18,7 +18,12 @@ import (
 
 // Store is the one storage.Storage implementation, for both dialects.
 type Store struct {
-	db  *sql.DB
+	db *sql.DB
+	// q runs every query: db, or in a copy bound by InTx its transaction.
+	q querier
+	// tx is the InTx transaction this copy is bound to; nil outside one.
+	// Inside one the store's helpers join it and leave retries to InTx.
+	tx  *txScope
 	d   dialect
 	log *slog.Logger
 	// name is the database as messages show it: a URL with its password
@@ -85,13 +90,19 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		_ = db.Close()
 		return nil, &unreachableError{db: s.name, secret: secret, err: err}
 	}
-	s.db = db
+	s.db, s.q = db, db
 	logger.Info("database opened", "dialect", s.d.name, "database", s.name)
 	return s, nil
 }
 
-// Close releases the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close releases the connection pool. The store InTx hands to its fn cannot
+// close it.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return errors.New("sqlstore: Close called inside InTx")
+	}
+	return s.db.Close()
+}
 
 func isPostgresURL(dsn string) bool {
 	lower := strings.ToLower(dsn)

@@ -39,7 +39,7 @@ FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2`
 // GetSession returns the session if it is neither revoked nor expired at now.
 func (s *Store) GetSession(ctx context.Context, idHash string, now time.Time) (storage.Session, error) {
 	var ses storage.Session
-	err := s.db.QueryRowContext(ctx, getSessionSQL, idHash, now).Scan(&ses.IDHash, &ses.UserID,
+	err := s.q.QueryRowContext(ctx, getSessionSQL, idHash, now).Scan(&ses.IDHash, &ses.UserID,
 		timeCol{&ses.AuthTime}, listCol[string]{&ses.AMR}, timeCol{&ses.CreatedAt},
 		timeCol{&ses.LastSeenAt}, timeCol{&ses.ExpiresAt}, timeCol{&ses.RevokedAt})
 	if errors.Is(err, sql.ErrNoRows) {

@@ -46,7 +46,7 @@ func (s *Store) RecordFailure(ctx context.Context, key string, f storage.Failure
 	}
 	var t storage.Throttle
 	err := s.retry(ctx, func() error {
-		return s.db.QueryRowContext(ctx, recordFailureSQL, key, f.Now, f.ResetBefore, f.LockAfter,
+		return s.q.QueryRowContext(ctx, recordFailureSQL, key, f.Now, f.ResetBefore, f.LockAfter,
 			nullTime(f.LockUntil), firstLock, expires).
 			Scan(&t.Key, &t.Failures, timeCol{&t.LastFailureAt}, timeCol{&t.LockedUntil})
 	})
@@ -59,7 +59,7 @@ func (s *Store) RecordFailure(ctx context.Context, key string, f storage.Failure
 // GetThrottle returns the key's counter, or a zero Throttle with Key set.
 func (s *Store) GetThrottle(ctx context.Context, key string) (storage.Throttle, error) {
 	t := storage.Throttle{Key: key}
-	err := s.db.QueryRowContext(ctx, `SELECT failures, last_failure_at, locked_until
+	err := s.q.QueryRowContext(ctx, `SELECT failures, last_failure_at, locked_until
 		FROM throttles WHERE throttle_key = $1`, key).
 		Scan(&t.Failures, timeCol{&t.LastFailureAt}, timeCol{&t.LockedUntil})
 	if errors.Is(err, sql.ErrNoRows) {

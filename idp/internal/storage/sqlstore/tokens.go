@@ -30,21 +30,30 @@ func (s *Store) CreateAccessToken(ctx context.Context, t storage.AccessToken) er
 	return nil
 }
 
-const getAccessTokenSQL = `SELECT id, family_id, client_id, subject, audience, scopes, created_at,
-	expires_at, revoked_at
-FROM access_tokens WHERE id = $1`
+// getAccessTokenSQL reads the token and when its family was revoked: a
+// token stored concurrently with (after) the revocation of its family has
+// no revoked_at of its own and is dead all the same.
+const getAccessTokenSQL = `SELECT t.id, t.family_id, t.client_id, t.subject, t.audience, t.scopes,
+	t.created_at, t.expires_at, t.revoked_at, f.revoked_at
+FROM access_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
+WHERE t.id = $1`
 
-// GetAccessToken returns the token whatever its state.
+// GetAccessToken returns the token whatever its state; RevokedAt is its own
+// revocation or else its family's.
 func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
 	var t storage.AccessToken
-	err := s.db.QueryRowContext(ctx, getAccessTokenSQL, id).Scan(&t.ID, &t.FamilyID, &t.ClientID,
+	var familyRevoked time.Time
+	err := s.q.QueryRowContext(ctx, getAccessTokenSQL, id).Scan(&t.ID, &t.FamilyID, &t.ClientID,
 		&t.Subject, listCol[string]{&t.Audience}, listCol[string]{&t.Scopes}, timeCol{&t.CreatedAt},
-		timeCol{&t.ExpiresAt}, timeCol{&t.RevokedAt})
+		timeCol{&t.ExpiresAt}, timeCol{&t.RevokedAt}, timeCol{&familyRevoked})
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.AccessToken{}, fmt.Errorf("access token: %w", storage.ErrNotFound)
 	}
 	if err != nil {
 		return storage.AccessToken{}, fmt.Errorf("get access token: %w", err)
+	}
+	if t.RevokedAt.IsZero() {
+		t.RevokedAt = familyRevoked
 	}
 	return t, nil
 }
@@ -66,7 +75,7 @@ const insertRefreshTokenSQL = `INSERT INTO refresh_tokens (id_hash, family_id, c
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 
 func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
-	return s.retry(ctx, func() error { return s.insertRefreshToken(ctx, s.db, t) })
+	return s.retry(ctx, func() error { return s.insertRefreshToken(ctx, s.q, t) })
 }
 
 // insertRefreshToken runs in a transaction (rotation) or not; the caller
@@ -87,45 +96,57 @@ func (s *Store) insertRefreshToken(ctx context.Context, q querier, t storage.Ref
 	return nil
 }
 
-const getRefreshTokenSQL = `SELECT id_hash, family_id, client_id, user_id, scopes, audience,
-	auth_time, amr, created_at, expires_at, rotated_at, revoked_at
-FROM refresh_tokens WHERE id_hash = $1`
+// getRefreshTokenSQL reads the token and when its family was revoked, as
+// getAccessTokenSQL does.
+const getRefreshTokenSQL = `SELECT t.id_hash, t.family_id, t.client_id, t.user_id, t.scopes,
+	t.audience, t.auth_time, t.amr, t.created_at, t.expires_at, t.rotated_at, t.revoked_at,
+	f.revoked_at
+FROM refresh_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
+WHERE t.id_hash = $1`
 
-// GetRefreshToken returns the token whatever its state.
+// GetRefreshToken returns the token whatever its state; RevokedAt is its
+// own revocation or else its family's.
 func (s *Store) GetRefreshToken(ctx context.Context, idHash string) (storage.RefreshToken, error) {
-	return getRefreshToken(ctx, s.db, idHash)
+	return getRefreshToken(ctx, s.q, idHash)
 }
 
 func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.RefreshToken, error) {
 	var t storage.RefreshToken
+	var familyRevoked time.Time
 	err := q.QueryRowContext(ctx, getRefreshTokenSQL, idHash).Scan(&t.IDHash, &t.FamilyID,
 		&t.ClientID, &t.UserID, listCol[string]{&t.Scopes}, listCol[string]{&t.Audience},
 		timeCol{&t.AuthTime}, listCol[string]{&t.AMR}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt})
+		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, timeCol{&familyRevoked})
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.RefreshToken{}, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
 	}
 	if err != nil {
 		return storage.RefreshToken{}, fmt.Errorf("get refresh token: %w", err)
 	}
+	if t.RevokedAt.IsZero() {
+		t.RevokedAt = familyRevoked
+	}
 	return t, nil
 }
 
 // rotateRefreshTokenSQL lets exactly one caller rotate a token: the row
-// changes only while it is unrotated, unrevoked and unexpired, and
-// concurrent callers queue on its row lock and then find it rotated.
+// changes only while it is unrotated, unrevoked, unexpired and of a family
+// not revoked, and concurrent callers queue on its row lock and then find
+// it rotated.
 const rotateRefreshTokenSQL = `UPDATE refresh_tokens SET rotated_at = $2
 WHERE id_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+	AND NOT EXISTS (SELECT 1 FROM revoked_families f WHERE f.family_id = refresh_tokens.family_id)
 RETURNING family_id`
 
 // RotateRefreshToken marks oldHash rotated and stores next in its family
 // (next.FamilyID is taken from the old token), in one transaction. A token
-// presented after it was rotated or revoked revokes its whole family — that
-// revocation is committed — and gives storage.ErrReused; an unknown or
-// expired token gives storage.ErrNotFound.
+// presented after it was rotated or revoked, or whose family was revoked,
+// revokes its whole family — that revocation is committed, inside InTx too
+// — and gives storage.ErrReused; an unknown or expired token gives
+// storage.ErrNotFound.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next storage.RefreshToken, now time.Time) error {
 	var reused storage.RefreshToken
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		reused = storage.RefreshToken{}
 		var family string
 		err := tx.QueryRowContext(ctx, rotateRefreshTokenSQL, oldHash, now).Scan(&family)
@@ -144,7 +165,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next sto
 			return fmt.Errorf("refresh token expired: %w", storage.ErrNotFound)
 		}
 		reused = old
-		return revokeFamily(ctx, tx, old.FamilyID, now)
+		return s.revokeReused(ctx, tx, old.FamilyID, now)
 	})
 	if err != nil {
 		return err
@@ -169,19 +190,40 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, idHash string, now time.
 	return nil
 }
 
-// RevokeFamily revokes every refresh and access token of the family.
+// RevokeFamily revokes every refresh and access token of the family, and
+// records the family as revoked so that tokens stored in it later read back
+// revoked too.
 func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return revokeFamily(ctx, tx, familyID, now) })
+	return s.inTx(ctx, func(tx querier) error { return revokeFamily(ctx, tx, familyID, now) })
 }
 
-func revokeFamily(ctx context.Context, tx *sql.Tx, familyID string, now time.Time) error {
+// revokeReused revokes the family of a reused code or refresh token. Inside
+// InTx it also notes the family, so that it stays revoked however the
+// transaction ends.
+func (s *Store) revokeReused(ctx context.Context, tx querier, familyID string, now time.Time) error {
+	if err := revokeFamily(ctx, tx, familyID, now); err != nil {
+		return err
+	}
+	if s.tx != nil {
+		s.tx.reused = append(s.tx.reused, revocation{family: familyID, at: now})
+	}
+	return nil
+}
+
+// revokeFamilySQL: the family's record first (the first revocation time is
+// kept; concurrent revokers queue on its key), then its tokens. The record
+// stays after DeleteExpired: it is one small row per revoked family.
+var revokeFamilySQL = []string{
+	`INSERT INTO revoked_families (family_id, revoked_at) VALUES ($1, $2) ON CONFLICT (family_id) DO NOTHING`,
+	`UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+	`UPDATE access_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+}
+
+func revokeFamily(ctx context.Context, tx querier, familyID string, now time.Time) error {
 	if familyID == "" { // "" is every client_credentials token, not a family
 		return errors.New("revoke family: empty family id")
 	}
-	for _, q := range []string{
-		`UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
-		`UPDATE access_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
-	} {
+	for _, q := range revokeFamilySQL {
 		if _, err := tx.ExecContext(ctx, q, familyID, now); err != nil {
 			return fmt.Errorf("revoke family: %w", err)
 		}
@@ -192,7 +234,7 @@ func revokeFamily(ctx context.Context, tx *sql.Tx, familyID string, now time.Tim
 // RevokeUserGrants revokes every session, refresh token and access token of
 // the user in one transaction.
 func (s *Store) RevokeUserGrants(ctx context.Context, userID string, now time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx querier) error {
 		for _, q := range []string{
 			`UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`,
 			`UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`,

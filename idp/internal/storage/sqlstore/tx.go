@@ -23,6 +23,20 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
+// txScope is one InTx transaction, shared by the store copies bound to it.
+type txScope struct {
+	tx *sql.Tx
+	// reused lists the families revoked in tx because a code or refresh
+	// token was reused. They must stay revoked even when tx rolls back, as
+	// it will when fn returns the storage.ErrReused it was given.
+	reused []revocation
+}
+
+type revocation struct {
+	family string
+	at     time.Time
+}
+
 // maxAttempts bounds how often a statement or transaction that failed with a
 // retryable error is run again. With the backoff below that is several
 // seconds of contention, far beyond anything the tests or production see.
@@ -30,8 +44,13 @@ const maxAttempts = 30
 
 // retry runs op until it succeeds, fails with an error that is not
 // retryable, attempts run out or ctx ends. A serialization failure, deadlock
-// or busy database is the store's to absorb, never the caller's.
+// or busy database is the store's to absorb, never the caller's. Inside
+// InTx, op runs once: a failed statement has spoilt the transaction, and
+// InTx runs the whole of it again instead.
 func (s *Store) retry(ctx context.Context, op func() error) error {
+	if s.tx != nil {
+		return op()
+	}
 	for attempt := 1; ; attempt++ {
 		err := op()
 		if err == nil || !s.d.retryable(err) || attempt == maxAttempts {
@@ -48,25 +67,81 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 	}
 }
 
+// InTx runs fn with a copy of the store bound to one transaction and
+// commits when fn returns nil; fn's error is returned as is after a
+// rollback. A retryable error (serialization failure, deadlock, busy
+// database) runs the whole fn again in a new transaction. InTx inside fn
+// joins the transaction. Families revoked in it because a credential was
+// reused are revoked again after a rollback (see txScope.reused).
+func (s *Store) InTx(ctx context.Context, fn func(tx storage.Storage) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	var scope *txScope
+	err := s.retry(ctx, func() error {
+		scope = nil
+		return s.runTx(ctx, func(tx *sql.Tx) error {
+			scope = &txScope{tx: tx}
+			bound := *s
+			bound.q, bound.tx = tx, scope
+			return fn(&bound)
+		})
+	})
+	if err != nil && scope != nil && len(scope.reused) > 0 {
+		s.keepRevocations(ctx, scope.reused)
+	}
+	return err
+}
+
+// keepRevocations revokes, outside the transaction that rolled back, the
+// families it revoked on reuse: a replayed code or refresh token must cost
+// the family whatever the caller then did. Revoking is idempotent, so a
+// commit that failed after all does no harm.
+func (s *Store) keepRevocations(ctx context.Context, revs []revocation) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, r := range revs {
+		if err := s.RevokeFamily(ctx, r.family, r.at); err != nil {
+			s.log.Error("could not keep the revocation of a reused token family", "family", r.family, "err", err)
+		}
+	}
+}
+
 // inTx runs fn in a transaction and commits when fn returns nil, retrying the
 // whole transaction on retryable errors (fn must be safe to run again). In
 // SQLite the transaction begins IMMEDIATE: it holds the write lock
-// throughout, so keep fn short.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// throughout, so keep fn short. Inside InTx, fn runs once in InTx's
+// transaction.
+func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
+	if s.tx != nil {
+		return fn(s.tx.tx)
+	}
 	return s.retry(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		if err := fn(tx); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		return nil
+		return s.runTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
 	})
+}
+
+// runTx runs fn in one new transaction: committed when fn returns nil,
+// rolled back otherwise (a panic included).
+func (s *Store) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // exec runs one write statement with retries and returns the rows it
@@ -74,11 +149,8 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	var n int64
 	err := s.retry(ctx, func() error {
-		res, err := s.db.ExecContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+		var err error
+		n, err = execTx(ctx, s.q, query, args...)
 		return err
 	})
 	return n, err
@@ -97,7 +169,7 @@ func (s *Store) writeErr(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// execTx runs one write statement in tx and returns the rows it affected.
+// execTx runs one write statement on q and returns the rows it affected.
 func execTx(ctx context.Context, q querier, query string, args ...any) (int64, error) {
 	res, err := q.ExecContext(ctx, query, args...)
 	if err != nil {

@@ -63,7 +63,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) (storage.User, e
 	}
 	args := append([]any{u.ID}, userFields(u)...)
 	args = append(args, u.CreatedAt, u.UpdatedAt, u.Version)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, insertUserSQL, args...); err != nil {
 			return s.userWriteErr("create user", err)
 		}
@@ -76,15 +76,15 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) (storage.User, e
 }
 
 func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
-	return getUser(ctx, s.db, "id = $1", id)
+	return getUser(ctx, s.q, "id = $1", id)
 }
 
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (storage.User, error) {
-	return getUser(ctx, s.db, "email_key = $1", emailKey(email))
+	return getUser(ctx, s.q, "email_key = $1", emailKey(email))
 }
 
 func (s *Store) GetUserByPhone(ctx context.Context, phone string) (storage.User, error) {
-	return getUser(ctx, s.db, "phone = $1", phone)
+	return getUser(ctx, s.q, "phone = $1", phone)
 }
 
 // getUser reads the one user matching where (one $1 placeholder) and its
@@ -106,7 +106,7 @@ func getUser(ctx context.Context, q querier, where string, arg string) (storage.
 
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
 	}
 	return n, nil
@@ -139,7 +139,7 @@ WHERE id = $1 AND version = $2`
 
 func (s *Store) updateUser(ctx context.Context, id string, wantVersion int64, fn func(*storage.User) error) (storage.User, error) {
 	var out storage.User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		cur, err := getUser(ctx, tx, "id = $1", id)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func normRoles(roles []storage.Role) []storage.Role {
 	return slices.Compact(slices.Sorted(slices.Values(roles)))
 }
 
-func insertRoles(ctx context.Context, tx *sql.Tx, userID string, roles []storage.Role) error {
+func insertRoles(ctx context.Context, tx querier, userID string, roles []storage.Role) error {
 	for _, r := range roles {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role) VALUES ($1, $2)`, userID, string(r)); err != nil {
 			return fmt.Errorf("insert role: %w", err)
@@ -304,7 +304,7 @@ func (s *Store) ListUsers(ctx context.Context, q storage.UserQuery) ([]storage.U
 	}
 	query += ` ORDER BY id LIMIT ` + arg(limit+1)
 
-	rows, err := s.db.QueryContext(ctx, query, vals...)
+	rows, err := s.q.QueryContext(ctx, query, vals...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
@@ -325,7 +325,7 @@ func (s *Store) ListUsers(ctx context.Context, q storage.UserQuery) ([]storage.U
 		users = users[:limit]
 		next = users[limit-1].ID
 	}
-	if err := loadRoles(ctx, s.db, users); err != nil {
+	if err := loadRoles(ctx, s.q, users); err != nil {
 		return nil, "", err
 	}
 	return users, next, nil

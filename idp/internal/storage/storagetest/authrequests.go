@@ -16,6 +16,7 @@ func testAuthRequestLifecycle(t *testing.T, s storage.Storage) {
 	in := f.authRequest("req1", now)
 	maxAge := 90 * time.Second
 	in.MaxAge, in.Prompt, in.LoginHint, in.ResponseMode = &maxAge, []string{"login", "consent"}, "ann@example.org", "query"
+	in.HintSubject = f.user.ID
 	must(t, s.CreateAuthRequest(ctx, in))
 	got, err := s.GetAuthRequest(ctx, "req1")
 	must(t, err)

@@ -22,6 +22,13 @@ func testDeleteExpired(t *testing.T, s storage.Storage) {
 	must(t, s.CreateAccessToken(ctx, f.access("at-live", "fam", future)))
 	must(t, s.CreateRefreshToken(ctx, f.refresh("rt-old", "fam", past)))
 	must(t, s.CreateRefreshToken(ctx, f.refresh("rt-live", "fam", future)))
+	ott := func(hash, purpose string, expires time.Time) storage.OneTimeToken {
+		return storage.OneTimeToken{Hash: hash, UserID: f.user.ID, Purpose: purpose, CreatedAt: past.Add(-time.Hour), ExpiresAt: expires}
+	}
+	must(t, s.CreateOneTimeToken(ctx, ott("ott-old", storage.PurposeInvitation, past)))
+	must(t, s.CreateOneTimeToken(ctx, ott("ott-live", storage.PurposePasswordReset, future)))
+	// A revoked family stays revoked: it is not DeleteExpired's.
+	must(t, s.RevokeFamily(ctx, "fam-revoked", past.Add(-24*time.Hour)))
 	// A throttle matters until its window (and any lock) is over.
 	_, err := s.RecordFailure(ctx, "account:old", storage.Failure{Now: now.Add(-2 * window), ResetBefore: now.Add(-3 * window)})
 	must(t, err)
@@ -36,7 +43,7 @@ func testDeleteExpired(t *testing.T, s storage.Storage) {
 
 	n, err := s.DeleteExpired(ctx, now)
 	must(t, err)
-	equal(t, "rows deleted", n, int64(5))
+	equal(t, "rows deleted", n, int64(6))
 	n, err = s.DeleteExpired(ctx, now)
 	must(t, err)
 	equal(t, "rows deleted the second time", n, int64(0))
@@ -55,6 +62,14 @@ func testDeleteExpired(t *testing.T, s storage.Storage) {
 	wantErr(t, "expired refresh token", err, storage.ErrNotFound)
 	_, err = s.GetRefreshToken(ctx, "rt-live")
 	must(t, err)
+	_, err = s.GetOneTimeToken(ctx, "ott-old")
+	wantErr(t, "expired one-time token", err, storage.ErrNotFound)
+	_, err = s.GetOneTimeToken(ctx, "ott-live")
+	must(t, err)
+	must(t, s.CreateAccessToken(ctx, f.access("at-late", "fam-revoked", future)))
+	late, err := s.GetAccessToken(ctx, "at-late")
+	must(t, err)
+	equal(t, "token of a family revoked before DeleteExpired: RevokedAt", late.RevokedAt, past.Add(-24*time.Hour))
 	for key, want := range map[string]int{"account:old": 0, "account:live": 1, "account:locked": 1} {
 		th, err := s.GetThrottle(ctx, key)
 		must(t, err)

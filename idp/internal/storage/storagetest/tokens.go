@@ -212,3 +212,48 @@ func testRevokeUserGrants(t *testing.T, s storage.Storage) {
 	must(t, err)
 	equal(t, "bystander access token RevokedAt", at.RevokedAt, time.Time{})
 }
+
+// testRevokedFamilyLateTokens: tokens stored in a family after it was
+// revoked — the winner of a code exchange still issuing while a replay of
+// the code revokes the family — read back revoked and cannot be rotated.
+func testRevokedFamilyLateTokens(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	t1 := base.Add(time.Minute)
+	must(t, s.RevokeFamily(ctx, "famL", t1)) // no tokens yet
+	must(t, s.RevokeFamily(ctx, "famL", t1.Add(time.Minute)))
+	must(t, s.CreateAccessToken(ctx, f.access("atL", "famL", base.Add(time.Hour))))
+	must(t, s.CreateRefreshToken(ctx, f.refresh("rtL", "famL", base.Add(24*time.Hour))))
+	must(t, s.CreateRefreshToken(ctx, f.refresh("bystander", "famOK", base.Add(24*time.Hour))))
+	at, err := s.GetAccessToken(ctx, "atL")
+	must(t, err)
+	equal(t, "late access token RevokedAt (the family's first revocation)", at.RevokedAt, t1)
+	rt, err := s.GetRefreshToken(ctx, "rtL")
+	must(t, err)
+	equal(t, "late refresh token RevokedAt", rt.RevokedAt, t1)
+	err = s.RotateRefreshToken(ctx, "rtL", f.refresh("rtL2", "famL", base.Add(25*time.Hour)), t1.Add(time.Hour))
+	wantErr(t, "rotating a late token of a revoked family", err, storage.ErrReused)
+	_, err = s.GetRefreshToken(ctx, "rtL2")
+	wantErr(t, "successor of a refused rotation", err, storage.ErrNotFound)
+	must(t, s.RotateRefreshToken(ctx, "bystander", f.refresh("bystander2", "famOK", base.Add(25*time.Hour)), t1))
+
+	// The code replay race: the replay revokes the family before the
+	// winner of the exchange has stored its tokens.
+	completedWithCode(t, s, f, "req1", "code1")
+	now := wallClock()
+	_, err = s.RedeemCode(ctx, "code1", "famC", now)
+	must(t, err)
+	replay := now.Add(time.Second)
+	_, err = s.RedeemCode(ctx, "code1", "famZ", replay)
+	wantErr(t, "replayed code", err, storage.ErrReused)
+	must(t, s.CreateAccessToken(ctx, f.access("atC", "famC", now.Add(time.Hour))))
+	must(t, s.CreateRefreshToken(ctx, f.refresh("rtC", "famC", now.Add(24*time.Hour))))
+	at, err = s.GetAccessToken(ctx, "atC")
+	must(t, err)
+	equal(t, "winner's access token RevokedAt", at.RevokedAt, replay)
+	rt, err = s.GetRefreshToken(ctx, "rtC")
+	must(t, err)
+	equal(t, "winner's refresh token RevokedAt", rt.RevokedAt, replay)
+	err = s.RotateRefreshToken(ctx, "rtC", f.refresh("rtC2", "famC", now.Add(25*time.Hour)), replay)
+	wantErr(t, "rotating the winner's refresh token", err, storage.ErrReused)
+}
