@@ -180,6 +180,10 @@ func withPrompt(p ...string) func(*storage.AuthRequest) {
 	return func(r *storage.AuthRequest) { r.Prompt = p }
 }
 
+func withHintSubject(sub string) func(*storage.AuthRequest) {
+	return func(r *storage.AuthRequest) { r.HintSubject = sub }
+}
+
 func withMaxAge(d time.Duration) func(*storage.AuthRequest) {
 	return func(r *storage.AuthRequest) { r.MaxAge = &d }
 }

@@ -42,6 +42,12 @@ func (h *Handler) trySSO(w http.ResponseWriter, r *http.Request, req storage.Aut
 	if req.MaxAge != nil && h.d.Now().Sub(s.AuthTime) > *req.MaxAge {
 		return false
 	}
+	if req.HintSubject != "" && req.HintSubject != s.UserID {
+		// The client asked about another user (id_token_hint) than the one
+		// signed in here: OIDC Core 3.1.2.6 wants login_required, never a
+		// silent switch of accounts.
+		return false
+	}
 	ctx := r.Context()
 	u, err := h.d.Store.GetUser(ctx, s.UserID)
 	switch {

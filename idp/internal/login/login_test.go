@@ -234,6 +234,19 @@ func TestSingleSignOn(t *testing.T) {
 				t.Fatalf("status %d, want a silent completion", res.status)
 			}
 		})
+		t.Run("prompt=none with a hint for the signed-in user", func(t *testing.T) {
+			r := e.authRequest(e.client, withPrompt("none"), withHintSubject(e.user.ID))
+			if res := e.getLogin(r.ID); res.status != http.StatusFound || !e.loadRequest(r.ID).Done {
+				t.Fatalf("status %d, want a silent completion", res.status)
+			}
+		})
+		t.Run("prompt=none with a hint for another user", func(t *testing.T) {
+			r := e.authRequest(e.client, withPrompt("none"), withHintSubject("someone-else"))
+			e.getLogin(r.ID)
+			if f, _ := e.lastFailure(); f.req.ID != r.ID || oidcErrorType(f.err) != "login_required" || e.loadRequest(r.ID).Done {
+				t.Fatalf("last Fail %+v, want login_required and no completion", f)
+			}
+		})
 		t.Run("max_age not exceeded", func(t *testing.T) {
 			r := e.authRequest(e.client, withMaxAge(time.Hour))
 			if res := e.getLogin(r.ID); res.status != http.StatusFound {

@@ -105,6 +105,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		CodeChallengeMethod: string(req.CodeChallengeMethod),
 		Prompt:              []string(req.Prompt),
 		LoginHint:           req.LoginHint,
+		HintSubject:         hintSubject,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.authRequestTTL),
 	}
