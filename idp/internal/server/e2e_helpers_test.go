@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -84,6 +85,8 @@ type env struct {
 	kek    []byte
 	cfg    config.Config
 	n      atomic.Int64 // makes fixture names unique
+	// logger, when set before instance is called, gets the servers' logs.
+	logger *slog.Logger
 }
 
 func testConfig(issuer string) config.Config {
@@ -109,7 +112,16 @@ func newEnv(t *testing.T, b backend) *env {
 // newEnvDSN starts a provider on the store at dsn.
 func newEnvDSN(t *testing.T, dsn string) *env {
 	t.Helper()
-	e := &env{t: t, sw: &switchHandler{}}
+	e := &env{t: t}
+	e.start(dsn)
+	return e
+}
+
+// start serves a provider on the store at dsn.
+func (e *env) start(dsn string) {
+	t := e.t
+	t.Helper()
+	e.sw = &switchHandler{}
 	e.srv = httptest.NewServer(e.sw)
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL
@@ -118,14 +130,13 @@ func newEnvDSN(t *testing.T, dsn string) *env {
 	e.cfg = testConfig(e.issuer)
 	e.store = openStore(t, dsn)
 	e.sw.set(e.instance(e.store))
-	return e
 }
 
 // instance builds one more server on store (a replica).
 func (e *env) instance(st storage.Storage) http.Handler {
 	e.t.Helper()
 	h, err := server.New(e.t.Context(), server.Deps{
-		Config: e.cfg, Store: st, Logger: testLogger(), KEK: e.kek, Hasher: cheapHasher, KeyBits: 2048,
+		Config: e.cfg, Store: st, Logger: cmp.Or(e.logger, testLogger()), KEK: e.kek, Hasher: cheapHasher, KeyBits: 2048,
 	})
 	if err != nil {
 		e.t.Fatalf("server.New: %v", err)
