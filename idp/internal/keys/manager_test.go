@@ -5,43 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
-	"github.com/cliniconnects/identity/idp/internal/storage/sqlstore"
 	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
-// backend opens a fresh store; open(t, dsn) opens another handle on the
-// same database (a second replica).
-type backend struct {
-	name string
-	dsn  func(t *testing.T) string
-}
-
-var backends = []backend{
-	{"sqlite", func(t *testing.T) string { return testenv.SQLitePath(t) }},
-	{"postgres", func(t *testing.T) string { return testenv.PostgresDSN(t) }},
-}
-
-func open(t *testing.T, dsn string) storage.Storage {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return st
-}
+// open opens another migrated handle on the database at dsn (a replica).
+func open(t *testing.T, dsn string) storage.Storage { return testenv.OpenStore(t, dsn, nil) }
 
 type clock struct {
 	mu sync.Mutex
@@ -83,13 +57,13 @@ func signingKID(t *testing.T, m *Manager) string {
 }
 
 func TestManager(t *testing.T) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Run("ensure publishes current and next", func(t *testing.T) { testEnsure(t, open(t, b.dsn(t))) })
-			t.Run("scheduled rotation", func(t *testing.T) { testScheduled(t, open(t, b.dsn(t))) })
-			t.Run("manual rotation", func(t *testing.T) { testRotate(t, open(t, b.dsn(t))) })
-			t.Run("no private parameters in JWKS", func(t *testing.T) { testNoPrivate(t, open(t, b.dsn(t))) })
-			t.Run("wrong KEK fails cleanly", func(t *testing.T) { testWrongKEK(t, open(t, b.dsn(t))) })
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Run("ensure publishes current and next", func(t *testing.T) { testEnsure(t, open(t, b.DSN(t))) })
+			t.Run("scheduled rotation", func(t *testing.T) { testScheduled(t, open(t, b.DSN(t))) })
+			t.Run("manual rotation", func(t *testing.T) { testRotate(t, open(t, b.DSN(t))) })
+			t.Run("no private parameters in JWKS", func(t *testing.T) { testNoPrivate(t, open(t, b.DSN(t))) })
+			t.Run("wrong KEK fails cleanly", func(t *testing.T) { testWrongKEK(t, open(t, b.DSN(t))) })
 		})
 	}
 }

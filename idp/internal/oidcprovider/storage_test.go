@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
-	"github.com/cliniconnects/identity/idp/internal/storage/sqlstore"
 	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
@@ -32,14 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T, dsn string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.OpenStore(t, dsn, nil)
 	kek := bytes.Repeat([]byte{4}, 32)
 	p, err := New(Config{
 		Issuer: "http://127.0.0.1:1", Store: st, Hasher: cheap, KEK: kek,
