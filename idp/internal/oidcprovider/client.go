@@ -142,6 +142,10 @@ func (s *Storage) authenticate(ctx context.Context, id, secret string) (storage.
 		s.hasher.DummyVerify(secret)
 		return storage.Client{}, errClientAuth
 	}
+	now := s.now()
+	if s.secrets.verified(c.ID, c.SecretHash, secret, now) {
+		return c, nil
+	}
 	ok, _, err := s.hasher.Verify(secret, c.SecretHash)
 	if err != nil {
 		s.logger.ErrorContext(ctx, "client secret hash unusable", "client", c.ID, "err", err)
@@ -151,6 +155,7 @@ func (s *Storage) authenticate(ctx context.Context, id, secret string) (storage.
 		s.logger.InfoContext(ctx, "client authentication failed", "client", c.ID)
 		return storage.Client{}, errClientAuth
 	}
+	s.secrets.remember(c.ID, c.SecretHash, secret, now)
 	return c, nil
 }
 

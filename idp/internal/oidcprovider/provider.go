@@ -108,7 +108,8 @@ func New(cfg Config) (*Provider, error) {
 	}
 	st := &Storage{
 		store: cfg.Store, keys: cfg.Keys, hasher: cfg.Hasher, logger: cfg.Logger, now: cfg.Now,
-		issuer: cfg.Issuer, authRequestTTL: cfg.AuthRequestTTL,
+		secrets: newSecretCache(5*time.Minute, 4096),
+		issuer:  cfg.Issuer, authRequestTTL: cfg.AuthRequestTTL,
 		accessTokenTTL: cfg.AccessTokenTTL, idTokenTTL: cfg.IDTokenTTL, refreshTokenTTL: cfg.RefreshTokenTTL,
 	}
 	opCfg := &op.Config{

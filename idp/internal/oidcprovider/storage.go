@@ -29,8 +29,10 @@ type Storage struct {
 	store  storage.Storage
 	keys   *keys.Manager
 	hasher password.Hasher
-	logger *slog.Logger
-	now    func() time.Time
+	// secrets remembers recent successful client secret verifications.
+	secrets *secretCache
+	logger  *slog.Logger
+	now     func() time.Time
 
 	// issuer builds client login URLs (issuer + "/login?authRequestID=").
 	issuer          string
