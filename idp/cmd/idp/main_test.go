@@ -4,12 +4,21 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"mime"
+	"mime/multipart"
+	"net"
 	"net/http"
+	"net/mail"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/config"
+	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
 // syncBuffer is a bytes.Buffer safe for a server goroutine and a test.
@@ -211,5 +220,127 @@ func TestKeysRotate(t *testing.T) {
 	}
 	if kids[0] == kids[1] {
 		t.Fatalf("two rotations gave one key %s", kids[0])
+	}
+}
+
+func TestUserAddInvite(t *testing.T) {
+	c := newCLI(t)
+	c.env["IDP_ISSUER"] = "https://id.example.com"
+	code, out, errs := c.run("", "user", "add", "--invite", "--email", "dee@example.com", "--given-name", "Dee", "--family-name", "Moss", "--type", "clinician")
+	if code != 0 || !strings.Contains(out, "invited clinician dee@example.com") || !strings.Contains(out, "invitation sent to dee@example.com; the link expires in 7 days") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	_, list, _ := c.run("", "user", "list")
+	if !strings.Contains(list, "dee@example.com") || !strings.Contains(list, "invited") {
+		t.Fatalf("user list:\n%s", list)
+	}
+	// Without IDP_SMTP_URL the email is an .eml file in the data directory,
+	// with a link under the issuer.
+	files, err := filepath.Glob(filepath.Join(c.env["IDP_DATA_DIR"], "mail", "*.eml"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("mail files: %v %v", files, err)
+	}
+	eml, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, text := plainPart(t, eml)
+	if to != "dee@example.com" || !regexp.MustCompile(`https://id\.example\.com/invite\?token=[A-Za-z0-9_-]{43}\s`).MatchString(text) {
+		t.Fatalf("invitation email to %q lacks the link:\n%s", to, text)
+	}
+}
+
+// When the SMTP server cannot be reached, the user is still invited and
+// the email stays queued for the server's worker.
+func TestUserAddInviteSMTPDown(t *testing.T) {
+	c := newCLI(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	c.env["IDP_SMTP_URL"] = "smtp://" + addr + "?starttls=none"
+	code, out, errs := c.run("", "user", "add", "--invite", "--email", "eve@example.com", "--given-name", "Eve", "--family-name", "Stone", "--type", "employee")
+	if code != 0 || !strings.Contains(out, "invited employee eve@example.com") || !strings.Contains(out, "stays queued") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
+	}
+	cfg, err := config.Load(func(k string) string { return c.env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := openStore(context.Background(), cfg, newLogger(io.Discard, "error"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	msgs, err := store.ListMessages(context.Background(), storage.MessageQuery{})
+	if err != nil || len(msgs) != 1 || msgs[0].Status != storage.MessagePending || msgs[0].To != "eve@example.com" || msgs[0].Attempts != 1 {
+		t.Fatalf("outbox: %+v %v", msgs, err)
+	}
+}
+
+func TestUserAddNeedsPasswordOrInvite(t *testing.T) {
+	base := []string{"user", "add", "--email", "fay@example.com", "--given-name", "Fay", "--family-name", "Wong", "--type", "employee"}
+	for name, extra := range map[string][]string{
+		"neither": nil,
+		"both":    {"--invite", "--password-stdin"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := newCLI(t)
+			code, _, errs := c.run(goodPassword+"\n", append(append([]string{}, base...), extra...)...)
+			if code == 0 || !strings.Contains(lastLine(errs), "one of --password-stdin") {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			if n := c.countUsers(); n != 0 {
+				t.Fatalf("%d users written", n)
+			}
+		})
+	}
+}
+
+func TestUserAddInviteBadInputWritesNothing(t *testing.T) {
+	c := newCLI(t)
+	code, _, errs := c.run("", "user", "add", "--invite", "--email", "not-an-address", "--given-name", "Gil", "--family-name", "Ray", "--type", "employee")
+	if code == 0 || !strings.Contains(lastLine(errs), "is not a valid email address") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if n := c.countUsers(); n != 0 {
+		t.Fatalf("%d users written", n)
+	}
+	if files, _ := filepath.Glob(filepath.Join(c.env["IDP_DATA_DIR"], "mail", "*.eml")); len(files) != 0 {
+		t.Fatalf("mail written: %v", files)
+	}
+}
+
+// plainPart returns the recipient and the decoded text/plain part of an
+// RFC 5322 message.
+func plainPart(t *testing.T, raw []byte) (to, text string) {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("parse email: %v", err)
+	}
+	a, err := mail.ParseAddress(msg.Header.Get("To"))
+	if err != nil {
+		t.Fatalf("To: %v", err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart() // decodes quoted-printable
+		if err != nil {
+			t.Fatalf("no text/plain part: %v", err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+			b, err := io.ReadAll(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a.Address, string(b)
+		}
 	}
 }

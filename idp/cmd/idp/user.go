@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
+	"github.com/cliniconnects/identity/idp/internal/config"
+	"github.com/cliniconnects/identity/idp/internal/keys"
+	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
@@ -39,6 +44,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&in.Phone, "phone", "", "phone number in international form, e.g. +14155550123")
 	fs.Var(&roles, "role", "super_admin, admin or assigning_manager (repeatable)")
 	pwStdin := fs.Bool("password-stdin", false, "read the user's password from standard input")
+	invite := fs.Bool("invite", false, "email the user an invitation to verify the address and set their own password")
 	cfg, err := parse(e, fs, args)
 	if err != nil {
 		return err
@@ -48,15 +54,17 @@ func userAdd(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("--%s is required", req.flag)
 		}
 	}
-	if !*pwStdin {
-		return errors.New("--password-stdin is required (pipe the password in; email invitations arrive in a later version)")
+	if *pwStdin == *invite {
+		return errors.New("one of --password-stdin (pipe the password in) or --invite (email an invitation) is required, not both")
 	}
 	in.Type = storage.UserType(typ)
 	for _, r := range roles {
 		in.Roles = append(in.Roles, storage.Role(r))
 	}
-	if in.Password, err = readSecret(e.stdin, "password"); err != nil {
-		return err
+	if *pwStdin {
+		if in.Password, err = readSecret(e.stdin, "password"); err != nil {
+			return err
+		}
 	}
 	policy, err := password.NewPolicy(cfg.PasswordMinLength)
 	if err != nil {
@@ -68,8 +76,13 @@ func userAdd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	svc := account.Service{Store: store, Hasher: password.NewHasher(), Policy: policy, Logger: logger}
-	u, err := svc.CreateUser(ctx, in)
+	svc := account.Service{Store: store, Hasher: password.NewHasher(), Policy: policy, Logger: logger, Now: nowFunc}
+	var u storage.User
+	if *invite {
+		u, err = userInvite(ctx, e, cfg, logger, store, &svc, in)
+	} else {
+		u, err = svc.CreateUser(ctx, in)
+	}
 	switch {
 	case errors.Is(err, storage.ErrEmailInUse):
 		return errors.New("email already in use")
@@ -78,8 +91,56 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	case err != nil:
 		return err
 	}
+	if *invite {
+		return nil // userInvite has reported
+	}
 	fmt.Fprintf(e.stdout, "created %s %s (%s)\n", u.Type, u.Email, u.ID)
 	return nil
+}
+
+// userInvite creates an invited user and queues the invitation, then, since
+// the CLI exits, delivers pending mail once. Mail it cannot deliver now
+// stays queued: the server's worker retries it.
+func userInvite(ctx context.Context, e env, cfg config.Config, logger *slog.Logger, store storage.Storage, svc *account.Service, in account.NewUser) (storage.User, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return storage.User{}, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	// The server opens what the CLI seals: both use the configured KEK.
+	kek, err := keys.LoadOrCreateKEK(cfg.SecretKey, cfg.DataDir)
+	if err != nil {
+		return storage.User{}, err
+	}
+	outbox, err := notify.NewOutbox(kek)
+	if err != nil {
+		return storage.User{}, err
+	}
+	sender, err := notify.NewSender(cfg, logger)
+	if err != nil {
+		return storage.User{}, err
+	}
+	svc.Outbox, svc.Issuer, svc.InviteTTL = outbox, cfg.Issuer, cfg.InviteTTL
+	u, err := svc.Invite(ctx, in)
+	if err != nil {
+		return storage.User{}, err
+	}
+	fmt.Fprintf(e.stdout, "invited %s %s (%s)\n", u.Type, u.Email, u.ID)
+
+	worker := notify.Worker{Store: store, Outbox: outbox, Sender: sender, Logger: logger, Now: nowFunc}
+	if _, err := worker.RunOnce(ctx); err != nil {
+		logger.Warn("delivering queued email", "err", err)
+	}
+	pending, err := store.ListMessages(ctx, storage.MessageQuery{Status: storage.MessagePending, Limit: 500})
+	if err != nil {
+		return u, err
+	}
+	for _, m := range pending {
+		if m.To == u.Email {
+			fmt.Fprintf(e.stdout, "the invitation could not be delivered yet; it stays queued and the server will retry sending it\n")
+			return u, nil
+		}
+	}
+	fmt.Fprintf(e.stdout, "invitation sent to %s; the link expires in %s\n", u.Email, notify.HumanDuration(svc.LinkTTL(storage.PurposeInvitation)))
+	return u, nil
 }
 
 func userList(ctx context.Context, e env, args []string) error {

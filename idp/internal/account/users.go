@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
@@ -16,7 +17,28 @@ type Service struct {
 	Hasher password.Hasher
 	Policy password.Policy
 	Logger *slog.Logger
-	Now    func() time.Time
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
+	// Outbox seals the emails the lifecycle use cases queue in their
+	// transactions. Required by Invite, ResendInvitation,
+	// RequestPasswordReset, ResetPassword, ChangePassword and the email
+	// change; the other use cases do without.
+	Outbox *notify.Outbox
+	// Issuer is the provider's public base URL (config.Issuer): every link
+	// in an email is built from it, never from a request's Host header.
+	Issuer string
+	// Lifetimes of the links; zero means DefaultResetTTL,
+	// DefaultInviteTTL, DefaultEmailChangeTTL.
+	ResetTTL       time.Duration
+	InviteTTL      time.Duration
+	EmailChangeTTL time.Duration
+	// ResetFloor is the least time RequestPasswordReset takes, whether or
+	// not the address has an account; zero means DefaultResetFloor.
+	ResetFloor time.Duration
+	// Queued, when set, is called after a transaction that queued email
+	// has committed (the server wakes its delivery worker with it).
+	Queued func()
 }
 
 // NewUser is what creating a user takes.
@@ -36,6 +58,21 @@ type NewUser struct {
 // *FieldError; a taken email or phone is storage.ErrEmailInUse or
 // storage.ErrPhoneInUse. Nothing is written on any error.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (storage.User, error) {
+	u, err := s.newRecord(in)
+	if err != nil {
+		return storage.User{}, err
+	}
+	u, err = s.Store.CreateUser(ctx, u)
+	if err != nil {
+		return storage.User{}, err
+	}
+	s.log().InfoContext(ctx, "user created", "user", u)
+	return u, nil
+}
+
+// newRecord validates in and returns the record to store: active with the
+// password's hash when in has one, else invited.
+func (s *Service) newRecord(in NewUser) (storage.User, error) {
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return storage.User{}, err
@@ -70,11 +107,6 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (storage.User, err
 		}
 		u.Status = storage.StatusActive
 	}
-	u, err = s.Store.CreateUser(ctx, u)
-	if err != nil {
-		return storage.User{}, err
-	}
-	s.Logger.Info("user created", "user", u)
 	return u, nil
 }
 
@@ -88,9 +120,23 @@ func (s *Service) DisableUser(ctx context.Context, id string) (storage.User, err
 	if err != nil {
 		return storage.User{}, err
 	}
-	if err := s.Store.RevokeUserGrants(ctx, id, s.Now()); err != nil {
+	if err := s.Store.RevokeUserGrants(ctx, id, s.now()); err != nil {
 		return u, fmt.Errorf("revoke grants of disabled user: %w", err)
 	}
-	s.Logger.Info("user disabled", "user", u)
+	s.log().InfoContext(ctx, "user disabled", "user", u)
 	return u, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }

@@ -1,10 +1,16 @@
-// Package login owns the provider's server-rendered sign-in pages: the
-// email + password form that finishes an OIDC authorization request, the
-// generic error page, and the "signed out" page, with their templates and
-// stylesheet embedded in the binary.
+// Package login owns the provider's server-rendered pages: the email +
+// password form that finishes an OIDC authorization request (or, without
+// one, signs in to the account page), the generic error page, the "signed
+// out" page, and the account pages RegisterAccount mounts — forgot
+// password, reset, invitation, /account (password, login email, sign out
+// everywhere) and email change confirmation — with their templates and
+// stylesheet embedded in the binary. A link from an email that cannot be
+// used gets a page saying why and how to get a new one (400 or 410), and
+// changes nothing; GET on a link never changes anything either.
 //
-// The handlers are thin: they decode the request, call the sign-in use case
-// (package signin) and the browser session (package session), and render.
+// The handlers are thin: they decode the request, call the use cases
+// (packages signin and account) and the browser session (package
+// session), and render.
 // Authentication rules live in signin; this package decides only what the
 // browser sees. Every user-facing text is a fixed string from this package;
 // errors go to the log, never into a page.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
+	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/session"
 	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -35,6 +37,10 @@ type Handler struct {
 	d     Deps
 	log   *slog.Logger
 	pages pages
+	// acct runs the account use cases once RegisterAccount has mounted the
+	// account pages; nil before. With it, /login without an authorization
+	// request signs in to the account page.
+	acct *account.Service
 }
 
 // New checks d and parses every template; a broken template is an error
@@ -62,6 +68,11 @@ func New(d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	ap, err := parseAccountPages(templateFS)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(p, ap)
 	return &Handler{d: d, log: d.Logger, pages: p}, nil
 }
 

@@ -14,6 +14,10 @@ import (
 // browser's session when the request allows it, login_required for
 // prompt=none, else the form.
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("authRequestID") == "" && h.acct != nil {
+		h.showDirectLogin(w, r)
+		return
+	}
 	req, client, ok := h.loadRequest(w, r, r.URL.Query().Get("authRequestID"))
 	if !ok {
 		return

@@ -11,6 +11,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/cliniconnects/identity/idp/internal/signin"
+	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
 // maxFormBytes bounds the sign-in form's body.
@@ -33,35 +34,21 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		h.RenderError(w, r, http.StatusBadRequest, titleBad, msgBadForm)
 		return
 	}
+	if r.PostForm.Get("authRequestID") == "" && h.acct != nil {
+		h.submitDirectLogin(w, r)
+		return
+	}
 	req, client, ok := h.loadRequest(w, r, r.PostForm.Get("authRequestID"))
 	if !ok {
 		return
 	}
 	form := newLoginForm(req, client, strings.TrimSpace(r.PostForm.Get("email")))
-	pw := r.PostForm.Get("password")
-	if !form.checkFilled(pw) {
-		h.render(w, r, http.StatusBadRequest, pageLogin, form)
+	user, ok := h.authenticate(w, r, &form)
+	if !ok {
 		return
 	}
 
 	ctx := r.Context()
-	user, err := h.d.Signin.Authenticate(ctx, form.Email, pw, sourceAddr(r))
-	var locked *signin.LockedError
-	switch {
-	case errors.Is(err, signin.ErrInvalidCredentials):
-		form.fail(msgInvalid)
-		h.render(w, r, http.StatusUnauthorized, pageLogin, form)
-		return
-	case errors.As(err, &locked):
-		form.fail(lockedMessage(locked))
-		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds()+0.999)))
-		h.render(w, r, http.StatusTooManyRequests, pageLogin, form)
-		return
-	case err != nil:
-		h.internalError(w, r, "authenticating", err)
-		return
-	}
-
 	s, err := h.d.Sessions.Replace(ctx, w, r, user.ID, amrPassword)
 	if err != nil {
 		h.internalError(w, r, "starting session", err)
@@ -73,6 +60,33 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.complete(w, r, req, s, http.StatusSeeOther)
+}
+
+// authenticate checks the form's email and password. When they do not
+// sign in, it has answered with the form and its error and reports false.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, form *loginForm) (storage.User, bool) {
+	pw := r.PostForm.Get("password")
+	if !form.checkFilled(pw) {
+		h.render(w, r, http.StatusBadRequest, pageLogin, *form)
+		return storage.User{}, false
+	}
+	user, err := h.d.Signin.Authenticate(r.Context(), form.Email, pw, sourceAddr(r))
+	var locked *signin.LockedError
+	switch {
+	case errors.Is(err, signin.ErrInvalidCredentials):
+		form.fail(msgInvalid)
+		h.render(w, r, http.StatusUnauthorized, pageLogin, *form)
+		return storage.User{}, false
+	case errors.As(err, &locked):
+		form.fail(lockedMessage(locked))
+		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds()+0.999)))
+		h.render(w, r, http.StatusTooManyRequests, pageLogin, *form)
+		return storage.User{}, false
+	case err != nil:
+		h.internalError(w, r, "authenticating", err)
+		return storage.User{}, false
+	}
+	return user, true
 }
 
 func lockedMessage(e *signin.LockedError) string {

@@ -29,9 +29,16 @@ var pageNames = []string{pageLogin, pageError, pageLoggedOut}
 type pages map[string]*template.Template
 
 func parsePages(fsys fs.FS) (pages, error) {
+	return parsePageSet(fsys, pageNames)
+}
+
+// parsePageSet parses the pages names, each with the layout and the
+// partials (template files of shared definitions) given.
+func parsePageSet(fsys fs.FS, names []string, partials ...string) (pages, error) {
 	p := pages{}
-	for _, name := range pageNames {
-		t, err := template.New(name).ParseFS(fsys, "templates/layout.html", "templates/"+name)
+	for _, name := range names {
+		files := append([]string{"templates/layout.html"}, partials...)
+		t, err := template.New(name).ParseFS(fsys, append(files, "templates/"+name)...)
 		if err != nil {
 			return nil, fmt.Errorf("login: parsing template %s: %w", name, err)
 		}

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cliniconnects/identity/idp/internal/adminapi"
 	"github.com/cliniconnects/identity/idp/internal/config"
 	"github.com/cliniconnects/identity/idp/internal/health"
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/login"
+	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/oidcprovider"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/session"
@@ -42,6 +44,12 @@ type Deps struct {
 	// MaintenanceEvery is how often the background loop checks signing keys
 	// and deletes expired rows; 0 means DefaultMaintenanceEvery.
 	MaintenanceEvery time.Duration
+	// Sender delivers the outbox's emails; nil means the one the
+	// configuration names (notify.NewSender: SMTP, or .eml files).
+	Sender notify.Sender
+	// MailPoll is how often the delivery worker looks for due email when
+	// nothing woke it; 0 means notify.DefaultPoll.
+	MailPoll time.Duration
 }
 
 // DefaultMaintenanceEvery is the period of the background loop.
@@ -78,9 +86,10 @@ func (d *Deps) resolveKEK() error {
 }
 
 // New builds the provider's HTTP handler: the OIDC endpoints, the sign-in
-// pages and the health endpoints on one ServeMux behind the security
-// headers. It makes sure signing keys exist before it returns and keeps
-// them rotating (and expired rows pruned) until ctx ends.
+// and account pages (forgot password, reset, invitation, /account) and the
+// health endpoints on one ServeMux behind the security headers. It makes
+// sure signing keys exist before it returns and keeps them rotating (and
+// expired rows pruned), and the outbox's email delivered, until ctx ends.
 func New(ctx context.Context, d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -144,9 +153,30 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		return nil, err
 	}
 
+	acct, err := accounts(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
 	health.Register(mux, d.Store, d.Logger)
 	pages.Register(mux)
+	if err := pages.RegisterAccount(mux, acct); err != nil {
+		return nil, err
+	}
+	// The admin API (/admin/v1/), and the desktop admin app's built-in
+	// client that obtains its tokens.
+	if _, err := adminapi.EnsureDesktopClient(ctx, d.Store, d.Hasher); err != nil {
+		return nil, err
+	}
+	admin, err := adminapi.New(adminapi.Deps{
+		Store: d.Store, Keys: km, Issuer: cfg.Issuer, Hasher: d.Hasher,
+		Mail: adminapi.AccountMailer{Accounts: acct}, Logger: d.Logger, Now: d.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle(adminapi.PathPrefix, admin)
 	mux.Handle("/", prov)
 
 	go maintain(ctx, d, km)

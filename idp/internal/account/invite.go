@@ -1,0 +1,204 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cliniconnects/identity/idp/internal/notify"
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// ErrNotInvited: the user has already accepted their invitation (or is
+// disabled), so there is nothing to send again.
+var ErrNotInvited = errors.New("account: user is not waiting for an invitation")
+
+// Invite creates an invited user and queues the invitation email with its
+// link, all in one transaction: either the user exists and the email will
+// be delivered, or nothing was written. The user cannot sign in until they
+// open the link and set a first password (AcceptInvitation). in.Password
+// must be empty. Errors as CreateUser.
+func (s *Service) Invite(ctx context.Context, in NewUser) (storage.User, error) {
+	if in.Password != "" {
+		return storage.User{}, fieldErr("password", "an invited user sets their own password")
+	}
+	u, err := s.newRecord(in)
+	if err != nil {
+		return storage.User{}, err
+	}
+	err = s.Store.InTx(ctx, func(tx storage.Storage) error {
+		created, err := tx.CreateUser(ctx, u)
+		if err != nil {
+			return err
+		}
+		if err := s.sendInvitation(ctx, tx, created); err != nil {
+			return err
+		}
+		u = created
+		return audit(ctx, tx, s.now(), "", "user.invite", created.ID, map[string][2]any{"email": {nil, created.Email}})
+	})
+	if err != nil {
+		return storage.User{}, err
+	}
+	s.queued()
+	s.log().InfoContext(ctx, "user invited", "user", u)
+	return u, nil
+}
+
+// ResendInvitation sends an invited user a new link; the earlier one stops
+// working. ErrNotInvited when the user is not (or no longer) invited,
+// storage.ErrNotFound when there is no such user.
+func (s *Service) ResendInvitation(ctx context.Context, userID string) error {
+	err := s.Store.InTx(ctx, func(tx storage.Storage) error {
+		u, err := tx.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Status != storage.StatusInvited {
+			return ErrNotInvited
+		}
+		if err := s.sendInvitation(ctx, tx, u); err != nil {
+			return err
+		}
+		return audit(ctx, tx, s.now(), "", "user.invite_resend", u.ID, nil)
+	})
+	if err != nil {
+		return err
+	}
+	s.queued()
+	s.log().InfoContext(ctx, "invitation sent again", "user", userID)
+	return nil
+}
+
+// ResendExpiredInvitation is the way forward from an invitation link that
+// has expired: it sends a new invitation to the same address, the only one
+// the link ever went to, and voids the old link, so each expired link
+// serves once. Any other link gives the error CheckLink would (a link that
+// is still valid: ErrInvalidLink, use it instead).
+func (s *Service) ResendExpiredInvitation(ctx context.Context, raw string) error {
+	_, err := s.peek(ctx, storage.PurposeInvitation, raw)
+	if !errors.Is(err, ErrLinkExpired) {
+		if err == nil {
+			err = ErrInvalidLink
+		}
+		return err
+	}
+	t, err := s.Store.GetOneTimeToken(ctx, hashToken(raw))
+	if err != nil {
+		return fmt.Errorf("account: reading link: %w", err)
+	}
+	err = s.Store.InTx(ctx, func(tx storage.Storage) error {
+		u, err := tx.GetUser(ctx, t.UserID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return ErrInvalidLink
+		}
+		if err != nil {
+			return err
+		}
+		if u.Status != storage.StatusInvited {
+			return ErrInvalidLink
+		}
+		// Read again in the transaction: only a link that no newer one has
+		// replaced may ask for another.
+		cur, err := tx.GetOneTimeToken(ctx, t.Hash)
+		if err != nil {
+			return err
+		}
+		if st := tokenState(cur, storage.PurposeInvitation, s.now()); !errors.Is(st, ErrLinkExpired) {
+			return st
+		}
+		if err := s.sendInvitation(ctx, tx, u); err != nil {
+			return err
+		}
+		return audit(ctx, tx, s.now(), u.ID, "user.invite_resend", u.ID, nil)
+	})
+	if err != nil {
+		return err
+	}
+	s.queued()
+	s.log().InfoContext(ctx, "invitation sent again from an expired link", "user", t.UserID)
+	return nil
+}
+
+// sendInvitation stores a new invitation token for u (voiding earlier
+// ones) and queues the email, in tx.
+func (s *Service) sendInvitation(ctx context.Context, tx storage.Storage, u storage.User) error {
+	raw, hash, err := newToken()
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	ttl := s.inviteTTL()
+	e, err := s.render(message{kind: notify.KindInvitation, to: u.Email, data: notify.Data{
+		Name: u.Name(), Link: s.link(InvitePath, raw), Expires: ttl, ExpiresAt: now.Add(ttl),
+	}})
+	if err != nil {
+		return err
+	}
+	err = tx.CreateOneTimeToken(ctx, storage.OneTimeToken{
+		Hash: hash, UserID: u.ID, Purpose: storage.PurposeInvitation, CreatedAt: now, ExpiresAt: now.Add(ttl),
+	})
+	if err != nil {
+		return fmt.Errorf("account: storing invitation: %w", err)
+	}
+	return s.enqueue(ctx, tx, e)
+}
+
+// AcceptInvitation sets the first password of the user invited by the link
+// raw: it verifies their email, activates them and uses the link up, in one
+// transaction. The password policy applies (*FieldError for "password").
+// Link errors as CheckLink; on any error nothing changes and a valid link
+// stays valid. The user is not signed in: they sign in next.
+func (s *Service) AcceptInvitation(ctx context.Context, raw, newPassword string) (storage.User, error) {
+	info, err := s.CheckLink(ctx, storage.PurposeInvitation, raw)
+	if err != nil {
+		return storage.User{}, err
+	}
+	hash, err := s.newPasswordHash(info.User, newPassword)
+	if err != nil {
+		return storage.User{}, err
+	}
+	var u storage.User
+	err = s.Store.InTx(ctx, func(tx storage.Storage) error {
+		now := s.now()
+		t, err := s.use(ctx, tx, storage.PurposeInvitation, raw, now)
+		if err != nil {
+			return err
+		}
+		u, err = tx.UpdateUser(ctx, t.UserID, 0, func(u *storage.User) error {
+			if u.Status != storage.StatusInvited {
+				return ErrInvalidLink
+			}
+			u.PasswordHash = hash
+			u.EmailVerified = true
+			u.Status = storage.StatusActive
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, u.ID, "user.invite_accept", u.ID, map[string][2]any{
+			"status": {string(storage.StatusInvited), string(storage.StatusActive)}, "email_verified": {false, true},
+		})
+	})
+	if err != nil {
+		return storage.User{}, err
+	}
+	s.log().InfoContext(ctx, "invitation accepted", "user", u)
+	return u, nil
+}
+
+// newPasswordHash checks pw against the policy for u and hashes it. It runs
+// before any transaction: argon2id is slow and SQLite holds its write lock
+// for the whole of one.
+func (s *Service) newPasswordHash(u storage.User, pw string) (string, error) {
+	if err := s.Policy.Check(pw, password.Context{Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName}); err != nil {
+		return "", &FieldError{Field: "password", Message: err.Error()}
+	}
+	h, err := s.Hasher.Hash(pw)
+	if err != nil {
+		return "", fmt.Errorf("account: hashing password: %w", err)
+	}
+	return h, nil
+}

@@ -1,0 +1,108 @@
+package adminapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/cliniconnects/identity/idp/internal/authz"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+	api "github.com/cliniconnects/identity/shared/adminapi"
+)
+
+// create answers POST /{section}: the user is stored invited and the
+// invitation is queued, with the audit entry, in one transaction.
+func (u userHandlers) create(w http.ResponseWriter, r *http.Request, c *call) {
+	if d := authz.Can(c.actor, u.s.write, nil); d != nil {
+		u.h.fail(w, r, d)
+		return
+	}
+	var nu storage.User
+	var err error
+	if u.s.typ == storage.UserTypeClinician {
+		var in api.NewClinician
+		if err = decode(w, r, &in); err == nil {
+			nu, err = newClinician(in)
+		}
+	} else {
+		var in api.NewEmployee
+		if err = decode(w, r, &in); err == nil {
+			nu, err = newEmployee(in)
+		}
+	}
+	if err == nil && len(nu.Roles) > 0 {
+		if d := authz.CanAssign(c.actor, nil, nu.Roles); d != nil {
+			err = d
+		}
+	}
+	if err != nil {
+		u.h.fail(w, r, err)
+		return
+	}
+	created, err := u.h.createUser(r.Context(), c, u.s, nu)
+	if err != nil {
+		u.h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", api.BasePath+"/"+u.s.path+"/"+url.PathEscape(created.ID))
+	u.respond(w, http.StatusCreated, created)
+}
+
+// createUser stores nu invited, sends the invitation and audits, in one
+// transaction.
+func (h *Handler) createUser(ctx context.Context, c *call, s *section, nu storage.User) (storage.User, error) {
+	var out storage.User
+	err := h.d.Store.InTx(ctx, func(tx storage.Storage) error {
+		u, err := tx.CreateUser(ctx, nu)
+		if err != nil {
+			return err
+		}
+		if err := h.mailer().SendInvitation(ctx, tx, u); err != nil {
+			return err
+		}
+		if err := c.audit(ctx, tx, h.d.Now(), s.actCreate, targetTypeUser, u.ID, userChanges(storage.User{}, u)); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	if err == nil {
+		h.mailer().Queued()
+	}
+	return out, err
+}
+
+func newEmployee(in api.NewEmployee) (storage.User, error) {
+	f := fieldErrors{}
+	u := storage.User{
+		Type:       storage.UserTypeEmployee,
+		Status:     storage.StatusInvited,
+		GivenName:  f.text("given_name", in.GivenName, true),
+		FamilyName: f.text("family_name", in.FamilyName, true),
+		Email:      f.email(in.Email),
+		Phone:      f.phone(in.Phone, false),
+		JobTitle:   f.text("job_title", in.JobTitle, false),
+		Department: f.text("department", in.Department, false),
+	}
+	f.roles(in.Roles)
+	u.Roles = fromAPIRoles(in.Roles)
+	return u, f.err()
+}
+
+func newClinician(in api.NewClinician) (storage.User, error) {
+	f := fieldErrors{}
+	u := storage.User{
+		Type:       storage.UserTypeClinician,
+		Status:     storage.StatusInvited,
+		GivenName:  f.text("given_name", in.GivenName, true),
+		FamilyName: f.text("family_name", in.FamilyName, true),
+		Email:      f.email(in.Email),
+		Phone:      f.phone(in.Phone, true),
+		Discipline: f.discipline(in.Discipline),
+		JobTitle:   f.text("job_title", in.JobTitle, false),
+		Department: f.text("department", in.Department, false),
+	}
+	f.roles(in.Roles)
+	u.Roles = fromAPIRoles(in.Roles)
+	return u, f.err()
+}
