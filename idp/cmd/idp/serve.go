@@ -103,5 +103,5 @@ func banner(e env, issuer, addr, adminEmail, adminPassword string, created bool)
 		fmt.Fprintf(e.stdout, "\nFirst start: a super admin was created. This password is shown only now:\n")
 		fmt.Fprintf(e.stdout, "  Email:      %s\n  Password:   %s\n", adminEmail, adminPassword)
 	}
-	fmt.Fprintf(e.stdout, "\nTo sign in, register a module (see README) and open its sign-in; the provider's\nsign-in page is %s/login. Stop with Ctrl-C.\n\n", issuer)
+	fmt.Fprintf(e.stdout, "\nSign in at %s/login (it opens your account page); modules sign in through\nthe provider once registered with `idp client add` (see README). Stop with Ctrl-C.\n\n", issuer)
 }
