@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,30 +13,15 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cliniconnects/identity/idp/internal/session"
-	"github.com/cliniconnects/identity/idp/internal/storage/sqlstore"
 	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // TestSignInInChromium signs in through the real page in headless Chromium,
 // under the production CSP: the form must render, take focus, load its
 // stylesheet, submit, and land the browser on the client's callback. (The
 // full OIDC flow through /authorize is tested elsewhere.)
 func TestSignInInChromium(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testenv.Require(t, "chromium not installed: run make deps")
-	}
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, testenv.SQLitePath(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, st)
+	e := newEnv(t, testenv.OpenStore(t, testenv.SQLitePath(t), nil))
 
 	// The relying party: records where the browser lands.
 	var (
@@ -60,24 +44,7 @@ func TestSignInInChromium(t *testing.T) {
 	e.callbackURL = func(string) string { return callback }
 	r := e.authRequest(e.client)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser, without a deadline
-		t.Fatalf("start chromium: %v", err)
-	}
+	bctx := testenv.Chromium(t)
 	tctx, cancel := context.WithTimeout(bctx, 15*time.Second)
 	defer cancel()
 
@@ -123,7 +90,7 @@ func TestSignInInChromium(t *testing.T) {
 	if err != nil || strings.Contains(cookies, session.DefaultCookieName) {
 		t.Errorf("document.cookie = %q (%v): the session cookie must be HttpOnly", cookies, err)
 	}
-	if _, err := st.GetSession(ctx, got.SessionID, e.clock.Now()); err != nil {
+	if _, err := e.st.GetSession(t.Context(), got.SessionID, e.clock.Now()); err != nil {
 		t.Errorf("session of the sign-in: %v", err)
 	}
 }

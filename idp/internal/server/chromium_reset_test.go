@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,35 +17,12 @@ import (
 // link, through the email the SMTP server receives, to the reset form and
 // a sign-in with the new password that lands on the account page.
 func TestChromiumForgotReset(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testenv.Require(t, "Chromium not found at %s (apt-get install chromium)", chromiumPath)
-	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			e := newMailEnv(t, b)
 			u := e.user(t)
 
-			opts := []chromedp.ExecAllocatorOption{
-				chromedp.ExecPath(chromiumPath),
-				chromedp.Headless,
-				chromedp.NoSandbox,
-				chromedp.DisableGPU,
-				chromedp.NoFirstRun,
-				chromedp.NoDefaultBrowserCheck,
-				chromedp.Flag("disable-background-networking", true),
-				chromedp.Flag("disable-component-update", true),
-				chromedp.Flag("disable-sync", true),
-				chromedp.Flag("disable-quic", true),
-				chromedp.UserDataDir(t.TempDir()),
-			}
-			allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-			defer cancelAlloc()
-			bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-			defer cancelBrowser()
-
-			if err := chromedp.Do(bctx); err != nil { // starts the browser, without a deadline
-				t.Fatalf("start chromium: %v", err)
-			}
+			bctx := testenv.Chromium(t)
 			ctx, cancel := context.WithTimeout(bctx, 60*time.Second)
 			defer cancel()
 			// h1 waits for the page whose heading is want: the pages share

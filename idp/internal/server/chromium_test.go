@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -16,15 +15,11 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
 // TestChromiumSignIn signs in with a real browser: from the client's
 // authorize URL through the sign-in page to the client's redirect URI,
 // whose code is then exchanged.
 func TestChromiumSignIn(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		testenv.Require(t, "Chromium not found at %s (apt-get install chromium)", chromiumPath)
-	}
+	bctx := testenv.Chromium(t)
 	e := newEnv(t, backends[0])
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -35,23 +30,6 @@ func TestChromiumSignIn(t *testing.T) {
 	c := e.createClient(t, redirects(app.URL+"/cb"))
 	f := newFlow(e.oauth2Config(c))
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
 	ctx, cancel := context.WithTimeout(bctx, 45*time.Second)
 	defer cancel()
 
