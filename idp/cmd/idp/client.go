@@ -61,8 +61,7 @@ func clientAdd(ctx context.Context, e env, args []string) error {
 	for _, t := range types {
 		c.AdmitTypes = append(c.AdmitTypes, storage.UserType(t))
 	}
-	logger := newLogger(e.stderr, cfg.LogLevel)
-	store, err := openStore(ctx, cfg, logger)
+	store, _, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func clientList(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	store, _, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}

@@ -40,17 +40,19 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// openStore opens and migrates the configured store.
-func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*sqlstore.Store, error) {
+// openStore opens and migrates the configured store, with the logger every
+// command logs to (stderr, at the configured level).
+func openStore(ctx context.Context, e env, cfg config.Config) (*sqlstore.Store, *slog.Logger, error) {
+	logger := newLogger(e.stderr, cfg.LogLevel)
 	store, err := sqlstore.Open(ctx, cfg.Database, logger)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := store.Migrate(ctx); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
-	return store, nil
+	return store, logger, nil
 }
 
 // readSecret reads one line from r (a password or secret piped to stdin),

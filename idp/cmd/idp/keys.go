@@ -16,8 +16,7 @@ func cmdKeys(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(e.stderr, cfg.LogLevel)
-	store, err := openStore(ctx, cfg, logger)
+	store, logger, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}

@@ -269,7 +269,7 @@ func TestUserAddInviteSMTPDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := openStore(context.Background(), cfg, newLogger(io.Discard, "error"))
+	store, _, err := openStore(context.Background(), env{stderr: io.Discard}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg, newLogger(e.stderr, cfg.LogLevel))
+	store, _, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,6 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(e.stderr, cfg.LogLevel)
 	policy, err := password.NewPolicy(cfg.PasswordMinLength)
 	if err != nil {
 		return err
@@ -44,7 +43,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	store, err := openStore(ctx, cfg, logger)
+	store, logger, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}

@@ -70,8 +70,7 @@ func userAdd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(e.stderr, cfg.LogLevel)
-	store, err := openStore(ctx, cfg, logger)
+	store, logger, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
@@ -150,8 +149,7 @@ func userList(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(e.stderr, cfg.LogLevel)
-	store, err := openStore(ctx, cfg, logger)
+	store, _, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
@@ -189,8 +187,7 @@ func userDisable(ctx context.Context, e env, args []string) error {
 	if *email == "" {
 		return errors.New("--email is required")
 	}
-	logger := newLogger(e.stderr, cfg.LogLevel)
-	store, err := openStore(ctx, cfg, logger)
+	store, logger, err := openStore(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
