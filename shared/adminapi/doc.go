@@ -14,6 +14,10 @@ const Version = "v1"
 // BasePath is where the admin API is served, relative to the issuer.
 const BasePath = "/admin/v1"
 
+// Audience is the aud that access tokens for the admin API carry: the
+// provider's issuer followed by BasePath.
+func Audience(issuer string) string { return issuer + BasePath }
+
 // Scope is the OAuth scope an access token must carry for the admin API.
 const Scope = "admin"
 

@@ -31,6 +31,19 @@ type tokenClaims struct {
 	Expiry   json.Number `json:"exp"`
 	JWTID    string      `json:"jti"`
 	ClientID string      `json:"client_id"`
+	Audience audience    `json:"aud"`
+}
+
+// audience is the aud claim: one string or an array of them.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*a = audience{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(a))
 }
 
 // Fixed answers of the token check; the log gets the detail.
@@ -54,7 +67,8 @@ var (
 // authenticate checks the bearer token of r and reads the caller. The
 // token must be a JWT signed with one of the provider's published keys,
 // issued by this issuer, unexpired, recorded in the store under its jti and
-// not revoked, granted scope admin, and issued to a client that still may
+// not revoked, granted scope admin with the admin API in its audience
+// (issuer + BasePath), and issued to a client that still may
 // grant that scope (the admin API is the token's intended audience only
 // through such a client). The user must exist and be active; their roles
 // are read now, so a change takes effect on the next request.
@@ -83,6 +97,8 @@ func (h *Handler) authenticate(r *http.Request) (storage.User, storage.AccessTok
 		return fail(errExpiredToken, "")
 	case !slices.Contains(t.Scopes, api.Scope):
 		return fail(errNoAdminScope, "")
+	case !slices.Contains(claims.Audience, api.Audience(h.d.Issuer)):
+		return fail(errBadToken, "not issued for the admin API (aud)")
 	case t.FamilyID == "" && t.Subject == t.ClientID:
 		return fail(errServiceToken, "")
 	}

@@ -183,6 +183,7 @@ type tokenOpts struct {
 	ttl     time.Duration
 	issuer  string
 	client  string
+	aud     []string
 	service bool
 }
 
@@ -191,6 +192,7 @@ type tokenOpts struct {
 func (f *fixture) token(u storage.User, o ...func(*tokenOpts)) string {
 	f.t.Helper()
 	opts := tokenOpts{scopes: []string{"openid", "profile", api.Scope}, ttl: 5 * time.Minute, issuer: f.issuer, client: f.adminClient.ID}
+	opts.aud = []string{opts.client, api.Audience(f.issuer)}
 	for _, fn := range o {
 		fn(&opts)
 	}
@@ -202,7 +204,7 @@ func (f *fixture) token(u storage.User, o ...func(*tokenOpts)) string {
 		family, subject = "", opts.client
 	}
 	err := f.store.CreateAccessToken(ctx, storage.AccessToken{
-		ID: jti, FamilyID: family, ClientID: opts.client, Subject: subject, Audience: []string{opts.client},
+		ID: jti, FamilyID: family, ClientID: opts.client, Subject: subject, Audience: opts.aud,
 		Scopes: opts.scopes, CreatedAt: now, ExpiresAt: now.Add(opts.ttl),
 	})
 	if err != nil {
@@ -218,7 +220,7 @@ func (f *fixture) token(u storage.User, o ...func(*tokenOpts)) string {
 		f.t.Fatal(err)
 	}
 	claims, _ := json.Marshal(map[string]any{
-		"iss": opts.issuer, "sub": subject, "aud": []string{opts.client}, "jti": jti,
+		"iss": opts.issuer, "sub": subject, "aud": opts.aud, "jti": jti,
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(opts.ttl).Unix(),
 		"client_id": opts.client, "scope": strings.Join(opts.scopes, " "),
 	})

@@ -231,6 +231,9 @@ func TestRoutePermissions(t *testing.T) {
 				{"foreign issuer", func() string {
 					return f.token(super, func(o *tokenOpts) { o.issuer = "https://evil.example.com" })
 				}, 401, api.CodeUnauthorized},
+				{"not for the admin API", func() string {
+					return f.token(super, func(o *tokenOpts) { o.aud = []string{o.client} })
+				}, 401, api.CodeUnauthorized},
 				{"no admin scope", func() string {
 					return f.token(super, func(o *tokenOpts) { o.scopes = []string{"openid", "profile"} })
 				}, 403, api.CodeInsufficientScope},

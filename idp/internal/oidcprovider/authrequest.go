@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
+	adminapi "github.com/cliniconnects/identity/shared/adminapi"
 )
 
 // DefaultAuthRequestTTL is how long a user has between /authorize and the
@@ -19,6 +21,9 @@ const DefaultAuthRequestTTL = 10 * time.Minute
 // authRequest adapts storage.AuthRequest to op.AuthRequest.
 type authRequest struct {
 	r storage.AuthRequest
+	// adminAudience is added to the audience of tokens granted scope admin
+	// (the admin API checks it); "" on error paths, where no token is made.
+	adminAudience string
 }
 
 var (
@@ -30,10 +35,20 @@ var (
 // hand a stored request to op, for example to op.AuthRequestError.
 func AdaptAuthRequest(r storage.AuthRequest) op.AuthRequest { return &authRequest{r: r} }
 
-func (a *authRequest) GetID() string          { return a.r.ID }
-func (a *authRequest) GetACR() string         { return "" }
-func (a *authRequest) GetAMR() []string       { return a.r.AMR }
-func (a *authRequest) GetAudience() []string  { return []string{a.r.ClientID} }
+// adapt wraps a stored request for op, with the admin API's audience.
+func (s *Storage) adapt(r storage.AuthRequest) *authRequest {
+	return &authRequest{r: r, adminAudience: adminapi.Audience(s.issuer)}
+}
+
+func (a *authRequest) GetID() string    { return a.r.ID }
+func (a *authRequest) GetACR() string   { return "" }
+func (a *authRequest) GetAMR() []string { return a.r.AMR }
+func (a *authRequest) GetAudience() []string {
+	if a.adminAudience != "" && slices.Contains(a.r.Scopes, ScopeAdmin) {
+		return []string{a.r.ClientID, a.adminAudience}
+	}
+	return []string{a.r.ClientID}
+}
 func (a *authRequest) GetAuthTime() time.Time { return a.r.AuthTime }
 func (a *authRequest) GetClientID() string    { return a.r.ClientID }
 func (a *authRequest) GetNonce() string       { return a.r.Nonce }
@@ -116,7 +131,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if err := s.store.CreateAuthRequest(ctx, r); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	return &authRequest{r: r}, nil
+	return s.adapt(r), nil
 }
 
 // AuthRequestByID is used by op's callback after the login page completed
@@ -130,7 +145,7 @@ func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	if r.CodeHash != "" || !s.now().Before(r.ExpiresAt) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("the sign-in request was already used or has expired; please start again")
 	}
-	return &authRequest{r: r}, nil
+	return s.adapt(r), nil
 }
 
 // SaveAuthCode stores the hash of the code op minted for request id.
@@ -162,7 +177,7 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if r.FamilyID == "" {
 		r.FamilyID = family
 	}
-	return &authRequest{r: r}, nil
+	return s.adapt(r), nil
 }
 
 // DeleteAuthRequest is called by op after a successful code exchange. The
