@@ -85,6 +85,11 @@ func runBackend(ctx context.Context, name string, o options, stdout, progress io
 			return nil, err
 		}
 		run.Ops = append(run.Ops, ops...)
+		fmt.Fprintf(progress, "%s: admin API list and search…\n", name)
+		if ops, err = apiOps(ctx, p, o.n); err != nil {
+			return nil, fmt.Errorf("admin API: %w", err)
+		}
+		run.Ops = append(run.Ops, ops...)
 	}
 	return run, nil
 }

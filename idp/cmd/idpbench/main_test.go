@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cliniconnects/identity/shared/adminapi"
 )
 
 // TestBenchSQLite runs the whole bench, tiny, on SQLite: it keeps the
@@ -42,7 +47,8 @@ func TestBenchSQLite(t *testing.T) {
 	}
 	for _, name := range []string{"login", "token", "refresh", "userinfo", "introspection",
 		"store.list", "store.list.deep", "store.list.filter", "store.list.role",
-		"store.search", "store.search.page2", "store.search.filter", "store.search.rare", "store.search.none"} {
+		"store.search", "store.search.page2", "store.search.filter", "store.search.rare", "store.search.none",
+		"api.employees.list", "api.employees.list.deep", "api.employees.search", "api.employees.search.none"} {
 		r := ops[name]
 		switch {
 		case r == nil:
@@ -66,6 +72,20 @@ func TestBenchSQLite(t *testing.T) {
 	}
 	if r := ops["store.search"]; r != nil && r.Rows == 0 {
 		t.Error(`store.search "smi" found nobody among 200 users`)
+	}
+	// About 30 % of the 200 seeded users are employees, and the bench user
+	// is one: more than one page of 50.
+	if r := ops["api.employees.list"]; r != nil && (r.Rows != 50 || r.Kind != kindAPI) {
+		t.Errorf("api.employees.list returned %d rows (kind %s), want a full page of 50 (api)", r.Rows, r.Kind)
+	}
+	if r := ops["api.employees.list.deep"]; r != nil && (r.Rows == 0 || r.Rows == 50) {
+		t.Errorf("api.employees.list.deep returned %d rows, want the partial last page", r.Rows)
+	}
+	if r := ops["api.employees.search.none"]; r != nil && r.Rows != 0 {
+		t.Errorf("api.employees.search.none returned %d rows, want 0", r.Rows)
+	}
+	if r := ops["api.employees.search"]; r != nil && r.Rows == 0 {
+		t.Error(`api.employees.search "smi" found nobody`)
 	}
 	if rep.Target == nil || rep.Target.Met || !strings.Contains(rep.Target.Note, "NOT EVALUATED") {
 		t.Errorf("target without PostgreSQL = %+v, want not evaluated", rep.Target)
@@ -97,5 +117,53 @@ func TestPostgresUnreachable(t *testing.T) {
 	}
 	if strings.Contains(out.String()+errOut.String(), "hunter2") {
 		t.Error("the password was shown")
+	}
+}
+
+// The admin API session renews its access token by the refresh_token
+// grant when it is about to expire (a run longer than the access token
+// TTL), and the renewed token works.
+func TestAdminTokenRefresh(t *testing.T) {
+	ctx := t.Context()
+	db, err := newSQLite()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.drop()
+	logger := slog.New(slog.DiscardHandler)
+	st, err := openStore(ctx, db.dsn, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, err := startProvider(ctx, st, db, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	s, err := newAdminSession(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.fresh(ctx); err != nil { // fresh enough: no refresh
+		t.Fatal(err)
+	}
+	old := s.access
+	if s.refreshTk == "" || time.Until(s.expires) <= tokenMargin {
+		t.Fatalf("admin session: refresh token %t, expires in %v", s.refreshTk != "", time.Until(s.expires))
+	}
+	s.expires = time.Now().Add(tokenMargin / 2) // about to expire
+	if err := s.fresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.access == old || time.Until(s.expires) <= tokenMargin {
+		t.Fatalf("not refreshed: same token %t, expires in %v", s.access == old, time.Until(s.expires))
+	}
+	me, err := adminapi.NewClient(p.issuer, p.api, s.token).Me(ctx)
+	if err != nil {
+		t.Fatalf("admin API with the refreshed token: %v", err)
+	}
+	if !slices.Contains(me.User.Roles, adminapi.RoleSuperAdmin) {
+		t.Errorf("me = %+v, want the bench user as super_admin", me.User)
 	}
 }

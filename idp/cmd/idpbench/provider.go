@@ -22,6 +22,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/server"
 	"github.com/cliniconnects/identity/idp/internal/storage"
+	"github.com/cliniconnects/identity/shared/adminapi"
 )
 
 // provider is the real server on a loopback listener, and a relying party
@@ -35,8 +36,16 @@ type provider struct {
 	api       *http.Client
 	transport *http.Transport
 
-	clientID, clientSecret, redirectURI string
-	email, password                     string
+	// rp is the relying party of the sign-in and token operations; admin
+	// is the admin API's client (scope admin), used by the api.* ops.
+	rp, admin       relyingParty
+	email, password string
+}
+
+// relyingParty is a confidential client registered in the store, and the
+// scopes its sign-ins request.
+type relyingParty struct {
+	id, secret, redirectURI, scope string
 }
 
 // discovery is the part of the provider's metadata the bench uses.
@@ -92,21 +101,22 @@ func startProvider(ctx context.Context, st storage.Storage, db *database, logger
 	}
 	h.Store(&handler)
 
-	// The relying party and the user, with production-cost hashes.
-	p.clientID = "idpbench-rp"
-	p.clientSecret = "bench-" + randomHex(24)
-	p.redirectURI = "https://rp.idpbench.example/callback"
-	secretHash, err := hasher.Hash(p.clientSecret)
-	if err != nil {
+	// The relying party, the admin API's client and the user, with
+	// production-cost hashes.
+	p.rp = relyingParty{id: "idpbench-rp", secret: "bench-" + randomHex(24),
+		redirectURI: "https://rp.idpbench.example/callback", scope: scopes}
+	if err := registerClient(ctx, st, hasher, p.rp, storage.Client{
+		Name:                   "idpbench relying party",
+		PostLogoutRedirectURIs: []string{"https://rp.idpbench.example/bye"},
+	}); err != nil {
 		return nil, err
 	}
-	if _, err := st.CreateClient(ctx, storage.Client{
-		ID: p.clientID, Name: "idpbench relying party", SecretHash: secretHash,
-		RedirectURIs:           []string{p.redirectURI},
-		PostLogoutRedirectURIs: []string{"https://rp.idpbench.example/bye"},
-		GrantTypes:             []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken},
+	p.admin = relyingParty{id: "idpbench-admin", secret: "bench-" + randomHex(24),
+		redirectURI: "https://admin.idpbench.example/callback", scope: adminScopes}
+	if err := registerClient(ctx, st, hasher, p.admin, storage.Client{
+		Name: "idpbench admin API client", Scopes: []string{adminapi.Scope},
 	}); err != nil {
-		return nil, fmt.Errorf("create client: %w", err)
+		return nil, err
 	}
 	p.email = "bench.signin@idpbench.example"
 	p.password = "correct horse battery staple " + randomHex(4)
@@ -117,6 +127,8 @@ func startProvider(ctx context.Context, st storage.Storage, db *database, logger
 	if _, err := st.CreateUser(ctx, storage.User{
 		Type: storage.UserTypeEmployee, GivenName: "Bench", FamilyName: "Signin", Email: p.email,
 		EmailVerified: true, Status: storage.StatusActive, PasswordHash: pwHash,
+		// super_admin: the admin API lets them view every user.
+		Roles: []storage.Role{storage.RoleSuperAdmin},
 	}); err != nil {
 		return nil, fmt.Errorf("create user: %w", err)
 	}
@@ -133,6 +145,21 @@ func startProvider(ctx context.Context, st storage.Storage, db *database, logger
 	}
 	ok = true
 	return p, nil
+}
+
+// registerClient registers rp as a confidential client with the
+// authorization_code and refresh_token grants; c gives the other fields.
+func registerClient(ctx context.Context, st storage.Storage, hasher password.Hasher, rp relyingParty, c storage.Client) error {
+	secretHash, err := hasher.Hash(rp.secret)
+	if err != nil {
+		return err
+	}
+	c.ID, c.SecretHash, c.RedirectURIs = rp.id, secretHash, []string{rp.redirectURI}
+	c.GrantTypes = []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken}
+	if _, err := st.CreateClient(ctx, c); err != nil {
+		return fmt.Errorf("create client %s: %w", rp.id, err)
+	}
+	return nil
 }
 
 func (p *provider) close() {
@@ -164,6 +191,7 @@ func randBytes(n int) []byte {
 type code struct {
 	code string
 	flow pkce
+	rp   relyingParty
 }
 
 var authRequestIDRE = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
@@ -172,7 +200,10 @@ var authRequestIDRE = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
 // (redirected to GET /login), POST /login with email and password, and the
 // redirects up to the one that leaves the provider for the client with a
 // code.
-func (p *provider) login(ctx context.Context) (code, error) {
+func (p *provider) login(ctx context.Context) (code, error) { return p.loginAs(ctx, p.rp) }
+
+// loginAs is login for relying party rp, requesting its scopes.
+func (p *provider) loginAs(ctx context.Context, rp relyingParty) (code, error) {
 	f := newPKCE()
 	jar, _ := cookiejar.New(nil)
 	issuer := p.issuer + "/"
@@ -183,8 +214,8 @@ func (p *provider) login(ctx context.Context) (code, error) {
 		return nil
 	}}
 	q := url.Values{
-		"response_type": {"code"}, "client_id": {p.clientID}, "redirect_uri": {p.redirectURI},
-		"scope": {scopes}, "state": {f.state}, "nonce": {f.nonce},
+		"response_type": {"code"}, "client_id": {rp.id}, "redirect_uri": {rp.redirectURI},
+		"scope": {rp.scope}, "state": {f.state}, "nonce": {f.nonce},
 		"code_challenge": {f.challenge()}, "code_challenge_method": {"S256"},
 	}
 	form, err := do(ctx, browser, http.MethodGet, p.disc.Authorization+"?"+q.Encode(), nil)
@@ -211,10 +242,10 @@ func (p *provider) login(ctx context.Context) (code, error) {
 		return code{}, fmt.Errorf("login: redirect: %w", err)
 	}
 	cq := loc.Query()
-	if cq.Get("code") == "" || cq.Get("state") != f.state || !strings.HasPrefix(loc.String(), p.redirectURI) {
+	if cq.Get("code") == "" || cq.Get("state") != f.state || !strings.HasPrefix(loc.String(), rp.redirectURI) {
 		return code{}, fmt.Errorf("login: want the client's callback with a code and the state, got %s", loc)
 	}
-	return code{code: cq.Get("code"), flow: f}, nil
+	return code{code: cq.Get("code"), flow: f, rp: rp}, nil
 }
 
 // tokens is a token response.
@@ -223,13 +254,15 @@ type tokens struct {
 	RefreshToken string `json:"refresh_token"`
 	IDToken      string `json:"id_token"`
 	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"` // seconds the access token lives
 }
 
-// exchange redeems c at the token endpoint as the confidential client.
+// exchange redeems c at the token endpoint as the confidential client the
+// code was issued to.
 func (p *provider) exchange(ctx context.Context, c code) (tokens, error) {
 	var t tokens
-	err := p.clientPost(ctx, p.disc.Token, url.Values{
-		"grant_type": {"authorization_code"}, "code": {c.code}, "redirect_uri": {p.redirectURI},
+	err := p.clientPostAs(ctx, c.rp, p.disc.Token, url.Values{
+		"grant_type": {"authorization_code"}, "code": {c.code}, "redirect_uri": {c.rp.redirectURI},
 		"code_verifier": {c.flow.verifier},
 	}, &t)
 	if err == nil && (t.AccessToken == "" || t.RefreshToken == "" || t.IDToken == "") {
@@ -240,8 +273,13 @@ func (p *provider) exchange(ctx context.Context, c code) (tokens, error) {
 
 // refresh uses refresh token rt once; the response carries its successor.
 func (p *provider) refresh(ctx context.Context, rt string) (tokens, error) {
+	return p.refreshAs(ctx, p.rp, rt)
+}
+
+// refreshAs is refresh as relying party rp, to whom rt was issued.
+func (p *provider) refreshAs(ctx context.Context, rp relyingParty, rt string) (tokens, error) {
 	var t tokens
-	err := p.clientPost(ctx, p.disc.Token, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, &t)
+	err := p.clientPostAs(ctx, rp, p.disc.Token, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}, &t)
 	if err == nil && (t.AccessToken == "" || t.RefreshToken == "" || t.RefreshToken == rt) {
 		err = errors.New("refresh response lacks a new access or refresh token")
 	}
@@ -284,12 +322,17 @@ func (p *provider) introspect(ctx context.Context, at string) error {
 // clientPost posts form with HTTP Basic client authentication (RFC 6749
 // 2.3.1: id and secret form-encoded) and decodes the JSON answer into v.
 func (p *provider) clientPost(ctx context.Context, endpoint string, form url.Values, v any) error {
+	return p.clientPostAs(ctx, p.rp, endpoint, form, v)
+}
+
+// clientPostAs is clientPost authenticated as rp.
+func (p *provider) clientPostAs(ctx context.Context, rp relyingParty, endpoint string, form url.Values, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(p.clientID), url.QueryEscape(p.clientSecret))
+	req.SetBasicAuth(url.QueryEscape(rp.id), url.QueryEscape(rp.secret))
 	return p.doJSON(req, v)
 }
 

@@ -10,12 +10,18 @@ import (
 	"time"
 )
 
-// Kinds of operation: through HTTP against the running provider, or
-// directly on the store.
+// Kinds of operation: through HTTP against the running provider, directly
+// on the store, or the admin API's list and search through its typed
+// client (HTTP too).
 const (
 	kindHTTP    = "http"
 	kindStorage = "storage"
+	kindAPI     = "api"
 )
+
+// listKind reports whether kind is a list or search operation, which
+// reports rows and is judged against listTarget.
+func listKind(kind string) bool { return kind == kindStorage || kind == kindAPI }
 
 // opResult is one operation's measurements. Durations are milliseconds.
 type opResult struct {
@@ -107,13 +113,13 @@ func cpuTime() time.Duration {
 
 // printTable writes one backend's results as a plain table.
 func printTable(w io.Writer, b *backendRun) {
-	const row = "%-8s  %-19s  %5s  %9s  %9s  %9s  %9s  %9s  %8s  %4s\n"
+	const row = "%-8s  %-25s  %5s  %9s  %9s  %9s  %9s  %9s  %8s  %4s\n"
 	header := fmt.Sprintf(row, "backend", "op", "n", "p50", "p95", "p99", "max", "cpu/op", "ops/s", "rows")
 	fmt.Fprint(w, header)
 	fmt.Fprintln(w, strings.Repeat("-", len(header)-1))
 	for _, r := range b.Ops {
 		rows := ""
-		if r.Kind == kindStorage {
+		if listKind(r.Kind) {
 			rows = fmt.Sprint(r.Rows)
 		}
 		fmt.Fprintf(w, row, b.Backend, r.Op, fmt.Sprint(r.N), fmtMS(r.P50MS), fmtMS(r.P95MS), fmtMS(r.P99MS),
@@ -128,7 +134,7 @@ func printLegend(w io.Writer, runs []*backendRun) {
 		for _, r := range b.Ops {
 			if r.Note != "" && !seen[r.Op] {
 				seen[r.Op] = true
-				fmt.Fprintf(w, "  %-19s  %s\n", r.Op, r.Note)
+				fmt.Fprintf(w, "  %-25s  %s\n", r.Op, r.Note)
 			}
 		}
 	}
