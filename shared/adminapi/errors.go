@@ -61,9 +61,6 @@ const (
 	// CodePreconditionRequired (428): an update came with neither If-Match
 	// nor a version field.
 	CodePreconditionRequired ErrorCode = "precondition_required"
-	// CodeRateLimited (429): too many requests of this kind for this
-	// record (password reset emails); try again later.
-	CodeRateLimited ErrorCode = "rate_limited"
 	// CodeInternal (500): something failed on the server; the log has it.
 	CodeInternal ErrorCode = "internal_error"
 	// CodeUnavailable (503): the server cannot serve the request now
@@ -91,7 +88,6 @@ var ErrorCodes = map[ErrorCode]int{
 	CodePreconditionFailed:   http.StatusPreconditionFailed,
 	CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	CodePreconditionRequired: http.StatusPreconditionRequired,
-	CodeRateLimited:          http.StatusTooManyRequests,
 	CodeInternal:             http.StatusInternalServerError,
 	CodeUnavailable:          http.StatusServiceUnavailable,
 }

@@ -79,7 +79,7 @@ func userOps(section, one string, create, upd any, read, write, roles, status, n
 		{method: "POST", path: item + "/enable", id: "enable" + title(one), summary: "Enable a disabled user",
 			perms: []Permission{status}, status: 200, resp: User{}, ifMatch: true, errors: []int{404, 409, 412}},
 		{method: "POST", path: item + "/password-reset", id: "send" + title(one) + "PasswordReset", summary: "Email a password reset link",
-			perms: []Permission{notify}, status: 204, errors: []int{404, 409, 429}},
+			perms: []Permission{notify}, status: 204, errors: []int{404, 409}},
 		{method: "POST", path: item + "/invitation", id: "resend" + title(one) + "Invitation", summary: "Re-send the invitation to a user who has not accepted it",
 			perms: []Permission{notify}, status: 204, errors: []int{404, 409}},
 	}

@@ -11,7 +11,8 @@ import (
 )
 
 // ErrNotActive: the signed-in user may no longer sign in (disabled in the
-// meantime); the page signs them out.
+// meantime); the page signs them out. SendPasswordResetTx returns it for a
+// user who is invited or disabled.
 var ErrNotActive = errors.New("account: user is not active")
 
 // activeUser loads a signed-in user who may still use their account.

@@ -22,4 +22,10 @@
 // invited (they use their invitation) or disabled users. Reset requests are
 // throttled per address and per source; wrong current passwords on the
 // account page per user.
+//
+// SendInvitationTx and SendPasswordResetTx are the building blocks of the
+// invitation and reset use cases: a new link and its queued email in the
+// caller's transaction, without an audit entry, throttle or timing floor.
+// The use cases here add those; the admin API runs them in its own
+// transaction and writes its own audit entry, with the admin as actor.
 package account

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
@@ -32,7 +31,7 @@ func (s *Service) Invite(ctx context.Context, in NewUser) (storage.User, error) 
 		if err != nil {
 			return err
 		}
-		if err := s.sendInvitation(ctx, tx, created); err != nil {
+		if err := s.SendInvitationTx(ctx, tx, created); err != nil {
 			return err
 		}
 		u = created
@@ -55,10 +54,7 @@ func (s *Service) ResendInvitation(ctx context.Context, userID string) error {
 		if err != nil {
 			return err
 		}
-		if u.Status != storage.StatusInvited {
-			return ErrNotInvited
-		}
-		if err := s.sendInvitation(ctx, tx, u); err != nil {
+		if err := s.SendInvitationTx(ctx, tx, u); err != nil {
 			return err
 		}
 		return audit(ctx, tx, s.now(), "", "user.invite_resend", u.ID, nil)
@@ -108,7 +104,7 @@ func (s *Service) ResendExpiredInvitation(ctx context.Context, raw string) error
 		if st := tokenState(cur, storage.PurposeInvitation, s.now()); !errors.Is(st, ErrLinkExpired) {
 			return st
 		}
-		if err := s.sendInvitation(ctx, tx, u); err != nil {
+		if err := s.SendInvitationTx(ctx, tx, u); err != nil {
 			return err
 		}
 		return audit(ctx, tx, s.now(), u.ID, "user.invite_resend", u.ID, nil)
@@ -119,30 +115,6 @@ func (s *Service) ResendExpiredInvitation(ctx context.Context, raw string) error
 	s.queued()
 	s.log().InfoContext(ctx, "invitation sent again from an expired link", "user", t.UserID)
 	return nil
-}
-
-// sendInvitation stores a new invitation token for u (voiding earlier
-// ones) and queues the email, in tx.
-func (s *Service) sendInvitation(ctx context.Context, tx storage.Storage, u storage.User) error {
-	raw, hash, err := newToken()
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	ttl := s.inviteTTL()
-	e, err := s.render(message{kind: notify.KindInvitation, to: u.Email, data: notify.Data{
-		Name: u.Name(), Link: s.link(InvitePath, raw), Expires: ttl, ExpiresAt: now.Add(ttl),
-	}})
-	if err != nil {
-		return err
-	}
-	err = tx.CreateOneTimeToken(ctx, storage.OneTimeToken{
-		Hash: hash, UserID: u.ID, Purpose: storage.PurposeInvitation, CreatedAt: now, ExpiresAt: now.Add(ttl),
-	})
-	if err != nil {
-		return fmt.Errorf("account: storing invitation: %w", err)
-	}
-	return s.enqueue(ctx, tx, e)
 }
 
 // AcceptInvitation sets the first password of the user invited by the link

@@ -53,47 +53,48 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, sourceAddr st
 		return err
 	}
 
-	// Both paths make a token, render the email and touch the store.
-	raw, hash, err := newToken()
-	if err != nil {
-		return err
-	}
-	ttl := s.resetTTL()
 	u, err := s.Store.GetUserByEmail(ctx, addr)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("account: looking up user: %w", err)
-	}
-	e, rerr := s.render(message{kind: notify.KindPasswordReset, to: addr, data: notify.Data{
-		Name: u.Name(), Link: s.link(ResetPath, raw), Expires: ttl, ExpiresAt: now.Add(ttl),
-	}})
-	if rerr != nil {
-		return rerr
 	}
 	if err != nil || u.Status != storage.StatusActive {
 		reason := "unknown_email"
 		if err == nil {
 			reason = "status_" + string(u.Status)
 		}
-		// The read a real request makes to store the token.
-		_, _ = s.Store.GetOneTimeToken(ctx, hash)
+		if err := s.decoyReset(ctx, addr, u.Name()); err != nil {
+			return err
+		}
 		s.log().InfoContext(ctx, "password reset requested: nothing sent", "reason", reason, "email_ref", emailRef(addr))
 		return nil
 	}
-	e.To = u.Email
 	err = s.Store.InTx(ctx, func(tx storage.Storage) error {
-		err := tx.CreateOneTimeToken(ctx, storage.OneTimeToken{
-			Hash: hash, UserID: u.ID, Purpose: storage.PurposePasswordReset, CreatedAt: now, ExpiresAt: now.Add(ttl),
-		})
-		if err != nil {
-			return fmt.Errorf("account: storing reset link: %w", err)
-		}
-		return s.enqueue(ctx, tx, e)
+		return s.SendPasswordResetTx(ctx, tx, u)
 	})
 	if err != nil {
 		return err
 	}
 	s.queued()
 	s.log().InfoContext(ctx, "password reset link queued", "user", u.ID)
+	return nil
+}
+
+// decoyReset does the work SendPasswordResetTx would, short of writing:
+// a token, the rendered email and the read of the token's row, so that
+// the answer for an address without a usable account takes about as long.
+func (s *Service) decoyReset(ctx context.Context, addr, name string) error {
+	raw, hash, err := newToken()
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	ttl := s.resetTTL()
+	if _, err := s.render(message{kind: notify.KindPasswordReset, to: addr, data: notify.Data{
+		Name: name, Link: s.link(ResetPath, raw), Expires: ttl, ExpiresAt: now.Add(ttl),
+	}}); err != nil {
+		return err
+	}
+	_, _ = s.Store.GetOneTimeToken(ctx, hash)
 	return nil
 }
 

@@ -22,8 +22,9 @@ type Service struct {
 
 	// Outbox seals the emails the lifecycle use cases queue in their
 	// transactions. Required by Invite, ResendInvitation,
-	// RequestPasswordReset, ResetPassword, ChangePassword and the email
-	// change; the other use cases do without.
+	// RequestPasswordReset, SendInvitationTx, SendPasswordResetTx,
+	// ResetPassword, ChangePassword and the email change; the other use
+	// cases do without.
 	Outbox *notify.Outbox
 	// Issuer is the provider's public base URL (config.Issuer): every link
 	// in an email is built from it, never from a request's Host header.

@@ -46,10 +46,11 @@ func TestEmployeeLifecycle(t *testing.T) {
 		if msgs := f.messages(u.Email); len(msgs) != 1 || !strings.Contains(msgs[0].Text, f.issuer+"/invite") {
 			t.Fatalf("invitation: %+v", msgs)
 		}
-		// Audit: who, what, where; no secrets.
+		// Audit: exactly one entry, the admin API's own — who, what,
+		// where; no secrets. No second entry by nobody from the invitation.
 		es := f.audit(u.ID)
-		i := slices.IndexFunc(es, func(e storage.AuditEntry) bool { return e.Action == api.ActionEmployeeCreate })
-		if i < 0 || es[i].ActorID != super.ID || es[i].SourceAddr != "127.0.0.1" || es[i].Changes["email"][1] != u.Email {
+		if len(es) != 1 || es[0].Action != api.ActionEmployeeCreate || es[0].ActorID != super.ID ||
+			es[0].SourceAddr != "127.0.0.1" || es[0].Changes["email"][1] != u.Email {
 			t.Fatalf("audit of create: %+v", es)
 		}
 
@@ -117,6 +118,10 @@ func TestEmployeeLifecycle(t *testing.T) {
 		if msgs := f.messages(active.Email); len(msgs) != 1 || !strings.Contains(msgs[0].Text, f.issuer+"/reset") {
 			t.Fatalf("reset email: %+v", msgs)
 		}
+		if es := f.audit(active.ID); len(es) != 1 || es[0].Action != api.ActionEmployeePasswordReset ||
+			es[0].ActorID != super.ID || es[0].SourceAddr != "127.0.0.1" {
+			t.Fatalf("audit of password reset: %+v", es)
+		}
 		d, err := c.DisableEmployee(ctx, active.ID)
 		if err != nil || d.Status != api.StatusDisabled {
 			t.Fatalf("disable: %+v %v", d, err)
@@ -139,11 +144,14 @@ func TestEmployeeLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Every entry is the admin's: none by nobody (the account
+		// package's own "user.invite_resend") alongside.
 		var actions []string
 		for _, e := range l.Items {
-			if e.ActorID == super.ID {
-				actions = append(actions, e.Action)
+			if e.ActorID != super.ID {
+				t.Errorf("audit entry not by the admin: %+v", e)
 			}
+			actions = append(actions, e.Action)
 		}
 		wantActions := []string{api.ActionEmployeeEnable, api.ActionEmployeeDisable, api.ActionEmployeeInvitation,
 			api.ActionEmployeeSetRoles, api.ActionEmployeeUpdate, api.ActionEmployeeCreate}
@@ -161,6 +169,44 @@ func TestEmployeeLifecycle(t *testing.T) {
 	})
 }
 
+// Admin-triggered emails are audited once each, as the admin, and are
+// not held to the per-address limit of anonymous reset requests.
+func TestNotifyAudit(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		admin := f.active(storage.UserTypeEmployee, storage.RoleAdmin)
+		c := f.client(admin)
+		invited := f.user(storage.UserTypeClinician, storage.StatusInvited)
+		active := f.active(storage.UserTypeClinician)
+		const n = 7 // more than the 5 anonymous requests per address and hour
+		for i := range n {
+			if err := c.ResendClinicianInvitation(ctx, invited.ID); err != nil {
+				t.Fatalf("invitation %d: %v", i+1, err)
+			}
+			if err := c.SendClinicianPasswordReset(ctx, active.ID); err != nil {
+				t.Fatalf("reset %d: %v", i+1, err)
+			}
+		}
+		if got := len(f.messages(invited.Email)); got != n {
+			t.Fatalf("%d invitations queued, want %d", got, n)
+		}
+		if got := len(f.messages(active.Email)); got != n {
+			t.Fatalf("%d resets queued, want %d", got, n)
+		}
+		for id, action := range map[string]string{invited.ID: api.ActionClinicianInvitation, active.ID: api.ActionClinicianPasswordReset} {
+			es := f.audit(id)
+			if len(es) != n {
+				t.Fatalf("%d audit entries for %s, want %d: %+v", len(es), action, n, es)
+			}
+			for _, e := range es {
+				if e.Action != action || e.ActorID != admin.ID || e.SourceAddr != "127.0.0.1" {
+					t.Fatalf("audit entry %+v, want %s by %s", e, action, admin.ID)
+				}
+			}
+		}
+	})
+}
+
 func TestClinicians(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
@@ -171,6 +217,9 @@ func TestClinicians(t *testing.T) {
 		u, err := c.CreateClinician(ctx, in)
 		if err != nil || u.Type != api.UserTypeClinician || u.Discipline != "RN" || u.Phone != "+14155550100" {
 			t.Fatalf("create: %+v %v", u, err)
+		}
+		if es := f.audit(u.ID); len(es) != 1 || es[0].Action != api.ActionClinicianCreate || es[0].ActorID != admin.ID {
+			t.Fatalf("audit of create: %+v", es)
 		}
 		// Phone is required and unique, discipline required.
 		for _, tc := range []struct {

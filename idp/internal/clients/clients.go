@@ -57,6 +57,15 @@ func Register(ctx context.Context, store storage.Storage, hasher password.Hasher
 	return store.CreateClient(ctx, out)
 }
 
+// Validate checks c as registration does and returns the client it would
+// store, without its secret hash; nothing is written. Failures are
+// *account.FieldError. A confidential client's Secret is checked too, so a
+// caller validating changes to an existing client (whose secret is not at
+// hand) passes a stand-in of MinSecretLength characters.
+func Validate(c NewClient) (storage.Client, error) {
+	return validate(c)
+}
+
 func validate(c NewClient) (storage.Client, error) {
 	if !idPattern.MatchString(c.ID) {
 		return storage.Client{}, fieldErr("id", "%q must be 1–64 letters, digits, '.', '_' or '-'", c.ID)

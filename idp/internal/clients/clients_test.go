@@ -42,7 +42,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok
 			tc.edit(&c)
-			_, err := validate(c)
+			_, err := Validate(c)
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("want valid, got %v", err)
