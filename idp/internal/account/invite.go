@@ -1,6 +1,8 @@
 package account
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -123,41 +125,64 @@ func (s *Service) ResendExpiredInvitation(ctx context.Context, raw string) error
 // Link errors as CheckLink; on any error nothing changes and a valid link
 // stays valid. The user is not signed in: they sign in next.
 func (s *Service) AcceptInvitation(ctx context.Context, raw, newPassword string) (storage.User, error) {
-	info, err := s.CheckLink(ctx, storage.PurposeInvitation, raw)
+	u, err := s.setPasswordByLink(ctx, storage.PurposeInvitation, raw, newPassword, storage.StatusInvited,
+		func(u *storage.User) { u.Status = storage.StatusActive },
+		func(tx storage.Storage, u storage.User, now time.Time) error {
+			return audit(ctx, tx, now, u.ID, "user.invite_accept", u.ID, map[string][2]any{
+				"status": {string(storage.StatusInvited), string(storage.StatusActive)}, "email_verified": {false, true},
+			})
+		})
 	if err != nil {
 		return storage.User{}, err
 	}
-	hash, err := s.newPasswordHash(info.User, newPassword)
+	s.log().InfoContext(ctx, "invitation accepted", "user", u)
+	return u, nil
+}
+
+// setPasswordByLink is what accepting an invitation and resetting a
+// password share: the link raw of purpose is checked and the password
+// hashed before any transaction (argon2id is slow and SQLite holds its write
+// lock for the whole of one); then, in one transaction, the link is used up
+// and the password set on its user, who must be in status want (else
+// ErrInvalidLink); the email is marked verified (the link went to it), edit
+// makes the purpose's own change, and after writes the rest (audit, grants,
+// emails). On any error nothing changes and a valid link stays valid.
+func (s *Service) setPasswordByLink(ctx context.Context, purpose, raw, pw string, want storage.UserStatus,
+	edit func(*storage.User), after func(tx storage.Storage, u storage.User, now time.Time) error) (storage.User, error) {
+	info, err := s.CheckLink(ctx, purpose, raw)
+	if err != nil {
+		return storage.User{}, err
+	}
+	hash, err := s.newPasswordHash(info.User, pw)
 	if err != nil {
 		return storage.User{}, err
 	}
 	var u storage.User
 	err = s.Store.InTx(ctx, func(tx storage.Storage) error {
 		now := s.now()
-		t, err := s.use(ctx, tx, storage.PurposeInvitation, raw, now)
+		t, err := s.use(ctx, tx, purpose, raw, now)
 		if err != nil {
 			return err
 		}
 		u, err = tx.UpdateUser(ctx, t.UserID, 0, func(u *storage.User) error {
-			if u.Status != storage.StatusInvited {
+			if u.Status != want {
 				return ErrInvalidLink
 			}
 			u.PasswordHash = hash
 			u.EmailVerified = true
-			u.Status = storage.StatusActive
+			if edit != nil {
+				edit(u)
+			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, u.ID, "user.invite_accept", u.ID, map[string][2]any{
-			"status": {string(storage.StatusInvited), string(storage.StatusActive)}, "email_verified": {false, true},
-		})
+		return after(tx, u, now)
 	})
 	if err != nil {
 		return storage.User{}, err
 	}
-	s.log().InfoContext(ctx, "invitation accepted", "user", u)
 	return u, nil
 }
 

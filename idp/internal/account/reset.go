@@ -119,35 +119,10 @@ func (s *Service) waitFloor(ctx context.Context, start time.Time) {
 // user is not signed in. Policy failures are a *FieldError for "password";
 // link errors as CheckLink; on any error nothing changes.
 func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string) (storage.User, error) {
-	info, err := s.CheckLink(ctx, storage.PurposePasswordReset, raw)
-	if err != nil {
-		return storage.User{}, err
-	}
-	hash, err := s.newPasswordHash(info.User, newPassword)
-	if err != nil {
-		return storage.User{}, err
-	}
-	var u storage.User
-	err = s.Store.InTx(ctx, func(tx storage.Storage) error {
-		now := s.now()
-		t, err := s.use(ctx, tx, storage.PurposePasswordReset, raw, now)
-		if err != nil {
-			return err
-		}
-		u, err = tx.UpdateUser(ctx, t.UserID, 0, func(u *storage.User) error {
-			if u.Status != storage.StatusActive {
-				return ErrInvalidLink
-			}
-			u.PasswordHash = hash
-			// The link went to this address: it is verified now.
-			u.EmailVerified = true
-			return nil
+	u, err := s.setPasswordByLink(ctx, storage.PurposePasswordReset, raw, newPassword, storage.StatusActive, nil,
+		func(tx storage.Storage, u storage.User, now time.Time) error {
+			return s.afterPasswordChange(ctx, tx, u, now, "user.password_reset")
 		})
-		if err != nil {
-			return err
-		}
-		return s.afterPasswordChange(ctx, tx, u, now, "user.password_reset")
-	})
 	if err != nil {
 		return storage.User{}, err
 	}
