@@ -177,8 +177,8 @@ func (p precondition) check(current int64) error {
 func setETag(w http.ResponseWriter, version int64) { w.Header().Set("ETag", api.ETag(version)) }
 
 // sourceAddr is the caller's IP address for the audit log: the
-// connection's peer (a deployment behind a proxy rewrites RemoteAddr from
-// a trusted forwarding header before the server, as for sign-in).
+// connection's peer, which the server rewrites from X-Forwarded-For only
+// for peers listed in IDP_TRUSTED_PROXIES.
 func sourceAddr(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -35,6 +36,10 @@ type Config struct {
 	ResetTTL          time.Duration // IDP_RESET_TTL: lifetime of a password reset link
 	InviteTTL         time.Duration // IDP_INVITE_TTL: lifetime of an invitation link
 	EmailChangeTTL    time.Duration // IDP_EMAIL_CHANGE_TTL: lifetime of an email change confirmation link
+	// TrustedProxies (IDP_TRUSTED_PROXIES) are the load balancers whose
+	// X-Forwarded-For is believed; the client address keys per-source
+	// throttling and the audit log, so it must not be spoofable.
+	TrustedProxies []netip.Prefix
 }
 
 // setting describes one configuration value: its env variable, flag, default
@@ -65,6 +70,27 @@ var settings = []setting{
 	{"IDP_RESET_TTL", "reset-ttl", "30m", "password reset link lifetime", durSetter(func(c *Config) *time.Duration { return &c.ResetTTL })},
 	{"IDP_INVITE_TTL", "invite-ttl", "168h", "invitation link lifetime", durSetter(func(c *Config) *time.Duration { return &c.InviteTTL })},
 	{"IDP_EMAIL_CHANGE_TTL", "email-change-ttl", "24h", "email change confirmation link lifetime", durSetter(func(c *Config) *time.Duration { return &c.EmailChangeTTL })},
+	{"IDP_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of load balancers whose X-Forwarded-For is trusted (default: none)", setTrustedProxies},
+}
+
+func setTrustedProxies(c *Config, v string) error {
+	c.TrustedProxies = nil
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return fmt.Errorf("%q is not an IP address or CIDR", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	return nil
 }
 
 func intSetter(field func(*Config) *int) func(*Config, string) error {

@@ -106,3 +106,16 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(env(map[string]string{"IDP_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.168.1.7/32" || c.TrustedProxies[2].String() != "::1/128" {
+		t.Fatalf("TrustedProxies = %v", c.TrustedProxies)
+	}
+	if _, err := Load(env(map[string]string{"IDP_TRUSTED_PROXIES": "10.0.0.0/8,proxy"}), nil); err == nil || !strings.Contains(err.Error(), "IDP_TRUSTED_PROXIES") {
+		t.Fatalf("bad entry: %v", err)
+	}
+}

@@ -97,8 +97,8 @@ func lockedMessage(e *signin.LockedError) string {
 }
 
 // sourceAddr is the client's IP address for per-source throttling. It is
-// the connection's peer: deployments behind a proxy must rewrite
-// RemoteAddr from a trusted forwarding header before this handler.
+// the connection's peer, which the server rewrites from X-Forwarded-For
+// only for peers listed in IDP_TRUSTED_PROXIES.
 func sourceAddr(r *http.Request) string {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host

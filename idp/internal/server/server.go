@@ -180,7 +180,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	mux.Handle("/", prov)
 
 	go maintain(ctx, d, km)
-	return securityHeaders(cfg.Secure(), mux), nil
+	return clientAddr(cfg.TrustedProxies, securityHeaders(cfg.Secure(), mux)), nil
 }
 
 // maintain keeps a next signing key published, retires superseded ones and
