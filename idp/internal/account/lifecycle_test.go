@@ -31,17 +31,13 @@ const (
 
 var cheap = password.Hasher{}.WithParams(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
 
-// clock is a settable test clock.
-type clock struct{ t atomic.Int64 }
-
-func newClock() *clock                   { c := &clock{}; c.t.Store(time.Now().UnixNano()); return c }
-func (c *clock) Now() time.Time          { return time.Unix(0, c.t.Load()) }
-func (c *clock) Advance(d time.Duration) { c.t.Add(int64(d)) }
+// newClock is a test clock reading the present.
+func newClock() *testenv.Clock { return testenv.NewClock(time.Now()) }
 
 type fixture struct {
 	t      *testing.T
 	st     storage.Storage
-	clock  *clock
+	clock  *testenv.Clock
 	outbox *notify.Outbox
 	svc    *account.Service
 	queued atomic.Int64

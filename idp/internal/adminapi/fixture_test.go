@@ -57,21 +57,13 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// clock is the handler's clock; tests move it forward.
-type clock struct{ offset atomic.Int64 }
-
-func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-// fixture is the admin API handler served over HTTP on a real store, with
-// the real account use cases and outbox behind it, and a way to mint the
 // access tokens the provider would issue.
 type fixture struct {
 	t      *testing.T
 	store  storage.Storage
 	keys   *keys.Manager
 	outbox *notify.Outbox
-	clock  *clock
+	clock  *testenv.ShiftedClock
 	srv    *httptest.Server
 	issuer string
 	h      *adminapi.Handler
@@ -93,7 +85,7 @@ func newFixture(t *testing.T, b backend) *fixture {
 	}
 	kek := make([]byte, keys.KEKSize)
 	_, _ = rand.Read(kek)
-	f := &fixture{t: t, store: st, clock: &clock{}}
+	f := &fixture{t: t, store: st, clock: &testenv.ShiftedClock{}}
 	f.keys = &keys.Manager{Store: st, KEK: kek, Rotation: 24 * time.Hour, Lifetime: 10 * time.Minute, Bits: 2048}
 	if err := f.keys.Ensure(ctx); err != nil {
 		t.Fatalf("keys: %v", err)
@@ -106,11 +98,11 @@ func newFixture(t *testing.T, b backend) *fixture {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	f.issuer = f.srv.URL
-	accounts := &account.Service{Store: st, Hasher: cheapHasher, Logger: testLogger(), Now: f.clock.now,
+	accounts := &account.Service{Store: st, Hasher: cheapHasher, Logger: testLogger(), Now: f.clock.Now,
 		Outbox: f.outbox, Issuer: f.issuer}
 	f.h, err = adminapi.New(adminapi.Deps{
 		Store: st, Keys: f.keys, Issuer: f.issuer, Hasher: cheapHasher,
-		Mail: adminapi.AccountMailer{Accounts: accounts}, Logger: testLogger(), Now: f.clock.now,
+		Mail: adminapi.AccountMailer{Accounts: accounts}, Logger: testLogger(), Now: f.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +189,7 @@ func (f *fixture) token(u storage.User, o ...func(*tokenOpts)) string {
 		fn(&opts)
 	}
 	ctx := context.Background()
-	now := f.clock.now().UTC().Truncate(time.Second)
+	now := f.clock.Now().UTC().Truncate(time.Second)
 	jti := randHex(16)
 	family, subject := "family-"+jti, u.ID
 	if opts.service {

@@ -266,7 +266,7 @@ func TestRoutePermissions(t *testing.T) {
 
 func (f *fixture) revokeAll(userID string) {
 	f.t.Helper()
-	if err := f.store.RevokeUserGrants(context.Background(), userID, f.clock.now()); err != nil {
+	if err := f.store.RevokeUserGrants(context.Background(), userID, f.clock.Now()); err != nil {
 		f.t.Fatal(err)
 	}
 }

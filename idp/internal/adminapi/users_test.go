@@ -418,7 +418,7 @@ func TestLockedOutAtOnce(t *testing.T) {
 		}
 		// A token past its recorded expiry (the store's clock) is refused.
 		tok := f.token(super)
-		f.clock.advance(10 * time.Minute)
+		f.clock.Advance(10 * time.Minute)
 		if r := f.do("GET", api.BasePath+"/me", tok, ""); r.status != 401 || r.errorBody(t).Code != api.CodeUnauthorized {
 			t.Fatalf("expired token: %d %s", r.status, r.body)
 		}

@@ -17,17 +17,10 @@ import (
 // open opens another migrated handle on the database at dsn (a replica).
 func open(t *testing.T, dsn string) storage.Storage { return testenv.OpenStore(t, dsn, nil) }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+func newClock() *testenv.Clock { return testenv.NewClock(time.Now().UTC().Truncate(time.Second)) }
+func testKEK(b byte) []byte    { return bytes.Repeat([]byte{b}, KEKSize) }
 
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func newClock() *clock               { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
-func testKEK(b byte) []byte          { return bytes.Repeat([]byte{b}, KEKSize) }
-
-func newManager(st storage.Storage, c *clock, kek []byte) *Manager {
+func newManager(st storage.Storage, c *testenv.Clock, kek []byte) *Manager {
 	return &Manager{Store: st, KEK: kek, Rotation: 24 * time.Hour, Lifetime: time.Hour, Now: c.Now, Bits: 2048}
 }
 
@@ -119,7 +112,7 @@ func testScheduled(t *testing.T, st storage.Storage) {
 		t.Fatalf("next key must be published and not yet signing: %v", pub)
 	}
 	// …and takes over at its activation time without any store write.
-	c.Add(m.Rotation + time.Minute)
+	c.Advance(m.Rotation + time.Minute)
 	if got := signingKID(t, m); got != nextKID {
 		t.Fatalf("after one period signing with %s, want next key %s", got, nextKID)
 	}
@@ -131,7 +124,7 @@ func testScheduled(t *testing.T, st storage.Storage) {
 		t.Fatalf("JWKS after rotation %v: want previous, current and a new next key", pub)
 	}
 	// The previous key leaves once its tokens have expired.
-	c.Add(m.Grace() + time.Minute)
+	c.Advance(m.Grace() + time.Minute)
 	m.Invalidate()
 	if pub = publicKIDs(t, m); slices.Contains(pub, first) {
 		t.Fatalf("previous key %s still published after its grace: %v", first, pub)
@@ -181,7 +174,7 @@ func testRotate(t *testing.T, st storage.Storage) {
 	}
 	// When the original activation time of the rotated-in key arrives,
 	// nothing flips back.
-	c.Add(m.Rotation + time.Minute)
+	c.Advance(m.Rotation + time.Minute)
 	if s := signingKID(t, m); s == old || s == got {
 		t.Fatalf("after a period signing with retired key %s", s)
 	}
@@ -281,7 +274,7 @@ func TestManagersConverge(t *testing.T) {
 	}
 	// After a period both switch to the same next key, again without
 	// talking to each other.
-	c.Add(25 * time.Hour)
+	c.Advance(25 * time.Hour)
 	for _, m := range ms {
 		if err := m.Ensure(ctx); err != nil {
 			t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/session"
 	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
+	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
 const (
@@ -31,23 +32,6 @@ const (
 )
 
 var cheap = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // failure is one recorded call of Deps.Fail.
 type failure struct {
@@ -61,7 +45,7 @@ type failure struct {
 type env struct {
 	t       *testing.T
 	st      storage.Storage
-	clock   *clock
+	clock   *testenv.Clock
 	h       *login.Handler
 	srv     *httptest.Server
 	browser *http.Client
@@ -78,7 +62,7 @@ type env struct {
 
 func newEnv(t *testing.T, st storage.Storage) *env {
 	t.Helper()
-	e := &env{t: t, st: st, clock: &clock{t: time.Now().UTC().Truncate(time.Second).Add(200 * time.Millisecond)}}
+	e := &env{t: t, st: st, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Second).Add(200 * time.Millisecond))}
 	ctx := context.Background()
 	hasher := password.Hasher{}.WithParams(cheap)
 	phc, err := hasher.Hash(userPassword)

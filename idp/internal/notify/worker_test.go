@@ -20,27 +20,9 @@ import (
 // testKEK is the key-encryption key of these tests.
 var testKEK = bytes.Repeat([]byte{7}, 32)
 
-// fakeClock is the workers' clock. It starts a minute ahead of the real
 // time, so that what the store enqueues (stamped with the real time) is due.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Now().Add(time.Minute).UTC().Truncate(time.Microsecond)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func newClock() *testenv.Clock {
+	return testenv.NewClock(time.Now().Add(time.Minute).UTC().Truncate(time.Microsecond))
 }
 
 // kit is one backend's store with everything a worker needs around it.
@@ -49,7 +31,7 @@ type kit struct {
 	dsn     string
 	store   *sqlstore.Store
 	outbox  *Outbox
-	clock   *fakeClock
+	clock   *testenv.Clock
 	smtp    *smtpServer
 	logs    *syncBuffer // what the store and the workers logged
 }

@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/server"
 	"github.com/cliniconnects/identity/idp/internal/storage"
+	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
 // mailbox is a real SMTP server (emersion/go-smtp) in the test process on
@@ -237,18 +237,11 @@ func (e email) link(t *testing.T, issuer, path string) string {
 	return links[0]
 }
 
-// clock is the provider's time: real time plus an offset tests advance.
-type clock struct{ offset atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-// mailEnv is a provider whose email goes to a mailbox by SMTP, as
 // configured (IDP_SMTP_URL), with an injected clock.
 type mailEnv struct {
 	*env
 	mail  *mailbox
-	clock *clock
+	clock *testenv.ShiftedClock
 	// accounts runs use cases the way the CLI and the admin API do: on the
 	// same store and KEK, queueing mail that the server's worker delivers.
 	accounts *account.Service
@@ -262,7 +255,7 @@ func newMailEnv(t *testing.T, b backend, logger ...*slog.Logger) *mailEnv {
 	if len(logger) > 0 {
 		log = logger[0]
 	}
-	me := &mailEnv{env: &env{t: t}, mail: newMailbox(t), clock: &clock{}}
+	me := &mailEnv{env: &env{t: t}, mail: newMailbox(t), clock: &testenv.ShiftedClock{}}
 	e := me.env
 	e.sw = &switchHandler{}
 	e.srv = httptest.NewServer(e.sw)

@@ -12,16 +12,12 @@ import (
 
 	"github.com/cliniconnects/identity/idp/internal/session"
 	"github.com/cliniconnects/identity/idp/internal/storage"
+	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
-// clock is a settable test clock.
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time          { return c.t }
-func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
-
-func newManager(st storage.Storage, secure bool) (*session.Manager, *clock) {
-	c := &clock{t: time.Now().UTC().Truncate(time.Second).Add(500 * time.Millisecond)}
+// newManager is a session manager on st with a test clock.
+func newManager(st storage.Storage, secure bool) (*session.Manager, *testenv.Clock) {
+	c := testenv.NewClock(time.Now().UTC().Truncate(time.Second).Add(500 * time.Millisecond))
 	return &session.Manager{Store: st, Secure: secure, TTL: 8 * time.Hour, Now: c.Now}, c
 }
 

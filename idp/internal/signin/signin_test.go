@@ -13,6 +13,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
+	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
 // cheap keeps argon2id fast in tests; timing is not what they check.
@@ -23,29 +24,12 @@ const (
 	source       = "192.0.2.10"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a Service over a real store with a test clock, recorded
 // sleeps and a captured log.
 type fixture struct {
 	st     storage.Storage
 	svc    *signin.Service
-	clock  *clock
+	clock  *testenv.Clock
 	log    *bytes.Buffer
 	mu     sync.Mutex
 	sleeps []time.Duration
@@ -53,7 +37,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, st storage.Storage) *fixture {
 	t.Helper()
-	f := &fixture{st: st, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, log: &bytes.Buffer{}}
+	f := &fixture{st: st, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Second)), log: &bytes.Buffer{}}
 	f.svc = &signin.Service{
 		Store:  st,
 		Hasher: password.Hasher{}.WithParams(cheap),
