@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/session"
 	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
@@ -42,12 +44,20 @@ func TestSignInInChromium(t *testing.T) {
 	t.Cleanup(rp.Close)
 	callback := rp.URL + "/callback?code=test-code&state=xyz"
 	e.callbackURL = func(string) string { return callback }
+	// The browser holds the binding cookie /authorize would have set.
+	bind := e.newBinding()
 	r := e.authRequest(e.client)
 
 	bctx := testenv.Chromium(t)
 	tctx, cancel := context.WithTimeout(bctx, 15*time.Second)
 	defer cancel()
 
+	httpOnly := true
+	if _, err := chromedp.Call(tctx, network.SetCookie, network.SetCookieParams{
+		Name: binding.CookieName, Value: bind, URL: e.srv.URL, HTTPOnly: &httpOnly,
+	}); err != nil {
+		t.Fatalf("set the binding cookie: %v", err)
+	}
 	if err := chromedp.Do(tctx,
 		chromedp.Navigate(e.srv.URL+"/login?authRequestID="+url.QueryEscape(r.ID)),
 		chromedp.WaitVisible(chromedp.ID("email")),

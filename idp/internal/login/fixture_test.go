@@ -3,6 +3,7 @@ package login_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/login"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/session"
@@ -51,6 +53,9 @@ type env struct {
 	browser *http.Client
 	user    storage.User
 	client  storage.Client // admits everyone
+
+	// browserHash is the binding of e.browser; authRequest binds to it.
+	browserHash string
 
 	// callbackURL, when set, replaces callbackBase+id as Callback's answer.
 	callbackURL func(id string) string
@@ -112,7 +117,27 @@ func newEnv(t *testing.T, st storage.Storage) *env {
 	e.srv = httptest.NewServer(withSecurityHeaders(mux))
 	t.Cleanup(e.srv.Close)
 	e.browser = newBrowser(t)
+	e.bindBrowser(e.browser)
 	return e
+}
+
+// bindBrowser gives browser a binding cookie, as /authorize would, and
+// makes it the browser that e.authRequest binds requests to.
+func (e *env) bindBrowser(browser *http.Client) {
+	e.t.Helper()
+	raw := e.newBinding()
+	u, _ := url.Parse(e.srv.URL)
+	browser.Jar.SetCookies(u, []*http.Cookie{{Name: binding.CookieName, Value: raw, Path: "/"}})
+}
+
+// newBinding makes a binding value, the one e.authRequest binds requests
+// to from now on, and returns it for a browser's cookie.
+func (e *env) newBinding() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	raw := base64.RawURLEncoding.EncodeToString(b)
+	e.browserHash = binding.Hash(raw)
+	return raw
 }
 
 func newBrowser(t *testing.T) *http.Client {
@@ -149,7 +174,7 @@ func (e *env) authRequest(client storage.Client, opts ...func(*storage.AuthReque
 		ID: hex.EncodeToString(b), ClientID: client.ID, RedirectURI: client.RedirectURIs[0],
 		State: "xyz", Nonce: "n-0S6", Scopes: []string{"openid", "email"}, ResponseType: "code",
 		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", CodeChallengeMethod: "S256",
-		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour),
+		CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), BrowserHash: e.browserHash,
 	}
 	for _, o := range opts {
 		o(&r)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/session"
 	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -19,6 +20,9 @@ type Deps struct {
 	Store    storage.Storage
 	Signin   *signin.Service
 	Sessions *session.Manager
+	// Binder reads the browser binding cookie that /authorize set: only the
+	// browser that started a request may continue it here.
+	Binder binding.Binder
 	// Logger gets every detail the pages do not show; slog.Default() when
 	// nil.
 	Logger *slog.Logger
@@ -84,6 +88,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	csrf.SetDenyHandler(http.HandlerFunc(h.forbidden))
 	mux.Handle("GET /login", csrf.Handler(http.HandlerFunc(h.showLogin)))
 	mux.Handle("POST /login", csrf.Handler(http.HandlerFunc(h.submitLogin)))
+	mux.Handle("POST /login/continue", csrf.Handler(http.HandlerFunc(h.submitContinue)))
 	mux.HandleFunc("GET /logged-out", h.loggedOut)
 	mux.Handle("GET /static/", staticHandler())
 }

@@ -11,6 +11,10 @@ const (
 	titleProblem     = "Something went wrong"
 	titleForbidden   = "Request blocked"
 	titleBad         = "Bad request"
+	// titleOtherBrowser: a sign-in link opened in a browser that did not
+	// start it (the page explains; see other_browser.html).
+	titleOtherBrowser = "Sign-in started somewhere else"
+	titleContinue     = "Continue"
 
 	msgExpired   = "This sign-in link has expired. Go back to the application and start again."
 	msgInternal  = "We could not complete your request. Please try again in a few minutes."

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
@@ -12,7 +13,8 @@ const maxIDLen = 256
 
 // loadRequest finds the pending authorization request id and its client.
 // When it cannot, it has answered with an error page and reports false.
-// A completed request counts as expired: its sign-in is over.
+// A request started in another browser is refused (binding), and a
+// completed request counts as expired: its sign-in is over.
 func (h *Handler) loadRequest(w http.ResponseWriter, r *http.Request, id string) (storage.AuthRequest, storage.Client, bool) {
 	ctx := r.Context()
 	if id == "" || len(id) > maxIDLen {
@@ -26,6 +28,10 @@ func (h *Handler) loadRequest(w http.ResponseWriter, r *http.Request, id string)
 		return req, storage.Client{}, false
 	case err != nil:
 		h.internalError(w, r, "loading auth request", err)
+		return req, storage.Client{}, false
+	case !h.d.Binder.Matches(r, req.BrowserHash):
+		h.log.WarnContext(ctx, "login: auth request of another browser refused", "client", req.ClientID)
+		h.RefuseRequest(w, r, binding.ErrOtherBrowser)
 		return req, storage.Client{}, false
 	case req.Done || !req.ExpiresAt.After(h.d.Now()):
 		h.expired(w, r)
@@ -44,11 +50,27 @@ func (h *Handler) loadRequest(w http.ResponseWriter, r *http.Request, id string)
 	return req, c, true
 }
 
-// complete marks req as authenticated by session s and redirects the
-// browser to the provider's callback with status (302 after GET, 303 after
-// POST).
+// RefuseRequest shows why a pending authorization request cannot go on in
+// this browser: why is binding.ErrOtherBrowser, or anything else for a
+// request that is gone, expired or used (the provider's callback calls it
+// too).
+func (h *Handler) RefuseRequest(w http.ResponseWriter, r *http.Request, why error) {
+	if errors.Is(why, binding.ErrOtherBrowser) {
+		h.render(w, r, http.StatusForbidden, pageOtherBrowser, errorPage{Title: titleOtherBrowser})
+		return
+	}
+	h.expired(w, r)
+}
+
+// complete marks req as authenticated by session s — and the session as
+// one that has used req's client — and redirects the browser to the
+// provider's callback with status (302 after GET, 303 after POST).
 func (h *Handler) complete(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, s storage.Session, status int) {
 	ctx := r.Context()
+	if err := h.d.Store.AddSessionClient(ctx, s.IDHash, req.ClientID); err != nil {
+		h.internalError(w, r, "recording the session's client", err)
+		return
+	}
 	err := h.d.Store.CompleteAuthRequest(ctx, req.ID, storage.AuthResult{
 		UserID:    s.UserID,
 		AuthTime:  s.AuthTime,

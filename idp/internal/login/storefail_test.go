@@ -55,6 +55,20 @@ func (s *failingStore) GetUserByEmail(ctx context.Context, email string) (storag
 	return s.Storage.GetUserByEmail(ctx, email)
 }
 
+func (s *failingStore) SessionHasClient(ctx context.Context, idHash, clientID string) (bool, error) {
+	if err := s.err("SessionHasClient"); err != nil {
+		return false, err
+	}
+	return s.Storage.SessionHasClient(ctx, idHash, clientID)
+}
+
+func (s *failingStore) AddSessionClient(ctx context.Context, idHash, clientID string) error {
+	if err := s.err("AddSessionClient"); err != nil {
+		return err
+	}
+	return s.Storage.AddSessionClient(ctx, idHash, clientID)
+}
+
 func (s *failingStore) CompleteAuthRequest(ctx context.Context, id string, res storage.AuthResult) error {
 	if err := s.err("CompleteAuthRequest"); err != nil {
 		return err
@@ -114,6 +128,8 @@ func TestStoreFailuresShowNoDetails(t *testing.T) {
 			{"GetSession", true, "", 200}, // no session can be read: the form
 			{"CompleteAuthRequest", true, "", 500},
 			{"CompleteAuthRequest", false, userPassword, 500},
+			{"SessionHasClient", true, "", 500},
+			{"AddSessionClient", true, "", 500},
 			{"GetThrottle", false, userPassword, 500},
 			{"RecordFailure", false, userPassword, 500},
 			{"GetUserByEmail", false, userPassword, 500},
@@ -127,6 +143,7 @@ func TestStoreFailuresShowNoDetails(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				fs.fail = ""
 				e.browser = newBrowser(t)
+				e.bindBrowser(e.browser)
 				if tc.withSess {
 					e.signIn()
 				}

@@ -19,10 +19,12 @@ var staticFS embed.FS
 const (
 	pageLogin     = "login.html"
 	pageError     = "error.html"
-	pageLoggedOut = "logged_out.html"
+	pageLoggedOut    = "logged_out.html"
+	pageOtherBrowser = "other_browser.html"
+	pageContinue     = "continue.html"
 )
 
-var pageNames = []string{pageLogin, pageError, pageLoggedOut}
+var pageNames = []string{pageLogin, pageError, pageLoggedOut, pageOtherBrowser, pageContinue}
 
 // pages holds every page parsed at start-up, so a broken template stops the
 // binary from starting instead of failing a user's request.

@@ -7,6 +7,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
@@ -44,7 +45,10 @@ func (p *Provider) authorizeGuard(next http.Handler) http.Handler {
 			p.renderError(w, r, http.StatusInternalServerError, msgAuthorizeUnreadable)
 			return
 		}
-		if err := op.ValidateAuthReqRedirectURI(p.storage.adaptClient(c), redirect, oidc.ResponseType(r.Form.Get("response_type"))); err != nil {
+		// The redirect URI is checked as for the code flow, the only one we
+		// run, so that another response_type is answered at the (valid)
+		// redirect URI with unsupported_response_type below.
+		if err := op.ValidateAuthReqRedirectURI(p.storage.adaptClient(c), redirect, oidc.ResponseTypeCode); err != nil {
 			p.logger().InfoContext(r.Context(), "authorize: redirect_uri not registered", "client", c.ID)
 			p.renderError(w, r, http.StatusBadRequest, msgBadRedirect)
 			return
@@ -60,7 +64,9 @@ func (p *Provider) authorizeGuard(next http.Handler) http.Handler {
 			p.redirectError(w, r, (&oidc.Error{ErrorType: "unsupported_response_type"}).WithDescription("only response_type=code is supported"))
 			return
 		}
-		next.ServeHTTP(w, r)
+		// The request op stores next belongs to this browser.
+		hash := p.binder.Ensure(w, r)
+		next.ServeHTTP(w, r.WithContext(binding.WithHash(r.Context(), hash)))
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	adminapi "github.com/cliniconnects/identity/shared/adminapi"
 )
@@ -21,6 +22,10 @@ const DefaultAuthRequestTTL = 10 * time.Minute
 // authRequest adapts storage.AuthRequest to op.AuthRequest.
 type authRequest struct {
 	r storage.AuthRequest
+	// codeHash is set when the request was found by its code: the code is
+	// redeemed only once the client is authenticated and PKCE and the
+	// redirect URI are verified (redeem).
+	codeHash string
 	// adminAudience is added to the audience of tokens granted scope admin
 	// (the admin API checks it); "" on error paths, where no token is made.
 	adminAudience string
@@ -106,9 +111,14 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if len(scopes) == 0 {
 		return nil, oidc.ErrInvalidScope().WithDescription("no supported scope requested")
 	}
+	browser := binding.HashFrom(ctx)
+	if browser == "" {
+		return nil, oidc.ErrServerError().WithParent(errors.New("authorization request without a browser binding"))
+	}
 	now := s.now().UTC()
 	r := storage.AuthRequest{
 		ID:                  randomToken(32),
+		BrowserHash:         browser,
 		ClientID:            c.ID,
 		RedirectURI:         req.RedirectURI,
 		State:               req.State,
@@ -156,28 +166,58 @@ func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	return nil
 }
 
-// AuthRequestByCode redeems a code: the first presentation wins and opens a
-// new token family; any later one revokes that family and fails with
-// invalid_grant.
+// AuthRequestByCode finds the request of a code without redeeming it: op
+// calls it before it authenticates the client and checks PKCE and the
+// redirect URI, so a leaked code sent without them must not burn the real
+// client's exchange. The code is redeemed by redeem, when tokens are made.
+// A code that was redeemed before is a replay: its tokens are revoked.
 func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	family := randomToken(16)
-	r, err := s.store.RedeemCode(ctx, hashToken(code), family, s.now().UTC())
+	h := hashToken(code)
+	r, err := s.store.GetAuthRequestByCode(ctx, h)
 	switch {
-	case errors.Is(err, storage.ErrReused):
-		s.logger.WarnContext(ctx, "authorization code presented again; its tokens were revoked", "client", r.ClientID)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization code was already used")
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
 	case err != nil:
 		return nil, oidc.ErrServerError().WithParent(err)
-	}
-	if !r.Done || r.UserID == "" {
+	case !r.Done || r.UserID == "":
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
+	case !r.RedeemedAt.IsZero():
+		_, err := s.redeemCode(ctx, h)
+		return nil, err
 	}
-	if r.FamilyID == "" {
-		r.FamilyID = family
+	a := s.adapt(r)
+	a.codeHash = h
+	return a, nil
+}
+
+// redeem exchanges a request's code, once its client has been
+// authenticated and PKCE and the redirect URI verified: the first
+// exchange opens a new token family; any later one revokes that family and
+// fails with invalid_grant. Requests not found by a code pass unchanged.
+func (s *Storage) redeem(ctx context.Context, a *authRequest) error {
+	if a.codeHash == "" {
+		return nil
 	}
-	return s.adapt(r), nil
+	r, err := s.redeemCode(ctx, a.codeHash)
+	if err != nil {
+		return err
+	}
+	a.r, a.codeHash = r, ""
+	return nil
+}
+
+func (s *Storage) redeemCode(ctx context.Context, codeHash string) (storage.AuthRequest, error) {
+	r, err := s.store.RedeemCode(ctx, codeHash, randomToken(16), s.now().UTC())
+	switch {
+	case errors.Is(err, storage.ErrReused):
+		s.logger.WarnContext(ctx, "authorization code presented again; its tokens were revoked")
+		return r, oidc.ErrInvalidGrant().WithDescription("the authorization code was already used")
+	case errors.Is(err, storage.ErrNotFound):
+		return r, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
+	case err != nil:
+		return r, oidc.ErrServerError().WithParent(err)
+	}
+	return r, nil
 }
 
 // DeleteAuthRequest is called by op after a successful code exchange. The

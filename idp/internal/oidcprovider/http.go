@@ -15,6 +15,7 @@ func (p *Provider) routes() http.Handler {
 	withIssuer := p.Interceptor
 	mux.Handle(PathDiscovery, p.cors.Handler(withIssuer(http.HandlerFunc(p.discovery))))
 	mux.Handle(PathAuthorize, p.authorizeGuard(p.op))
+	mux.Handle(PathCallback, p.callbackGuard(p.op))
 	mux.Handle(PathToken, p.tokenGuard(p.op))
 	mux.Handle(PathUserinfo, p.userinfoGuard(p.op))
 	mux.Handle(PathIntrospect, p.introspectGuard(p.op))

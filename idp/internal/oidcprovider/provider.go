@@ -14,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/config"
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/password"
@@ -69,11 +70,17 @@ type Config struct {
 	// EndSession ends the browser (SSO) session of r and clears its cookie;
 	// end_session calls it. nil does nothing.
 	EndSession func(w http.ResponseWriter, r *http.Request)
+	// RefuseRequest shows why a pending authorization request cannot go on
+	// in this browser (the login package's page): why is
+	// binding.ErrOtherBrowser or storage.ErrNotFound (gone, expired or
+	// already used). nil gives a plain-text page.
+	RefuseRequest func(w http.ResponseWriter, r *http.Request, why error)
 }
 
 // Provider is the OpenID provider: op's handler behind our wrappers.
 type Provider struct {
 	op      *op.Provider
+	binder  binding.Binder
 	storage *Storage
 	cfg     Config
 	cors    *cors.Cors
@@ -148,7 +155,7 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{op: o, storage: st, cfg: cfg, cors: cors.New(corsOpts)}
+	p := &Provider{op: o, storage: st, cfg: cfg, cors: cors.New(corsOpts), binder: binding.Binder{Secure: u.Scheme == "https"}}
 	p.handler = p.routes()
 	return p, nil
 }

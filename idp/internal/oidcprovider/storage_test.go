@@ -13,6 +13,7 @@ import (
 
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
@@ -29,7 +30,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, dsn string) *fixture {
 	t.Helper()
-	ctx := context.Background()
+	ctx := browserCtx()
 	st := testenv.OpenStore(t, dsn, nil)
 	kek := bytes.Repeat([]byte{4}, 32)
 	p, err := New(Config{
@@ -90,7 +91,7 @@ func TestStorage(t *testing.T) {
 }
 
 func (f *fixture) testCreateAuthRequest(t *testing.T) {
-	ctx := context.Background()
+	ctx := browserCtx()
 	const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 	base := func(c storage.Client) oidc.AuthRequest {
 		return oidc.AuthRequest{ClientID: c.ID, RedirectURI: c.RedirectURIs[0], ResponseType: oidc.ResponseTypeCode,
@@ -110,6 +111,12 @@ func (f *fixture) testCreateAuthRequest(t *testing.T) {
 			return r
 		},
 		"form_post": func() oidc.AuthRequest { r := base(f.web); r.ResponseMode = oidc.ResponseModeFormPost; return r },
+	}
+	// A request that reached op without the /authorize wrapper's browser
+	// binding is never stored.
+	unbound := base(f.web)
+	if _, err := f.s.CreateAuthRequest(context.Background(), &unbound, ""); oidcErrType(err) != string(oidc.ServerError) {
+		t.Errorf("request without a browser binding: %v, want server_error", err)
 	}
 	for name, mk := range refused {
 		r := mk()
@@ -153,7 +160,7 @@ func (f *fixture) testCreateAuthRequest(t *testing.T) {
 
 func (f *fixture) completed(t *testing.T, scopes ...string) (string, string) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := browserCtx()
 	r := oidc.AuthRequest{ClientID: f.web.ID, RedirectURI: f.web.RedirectURIs[0], ResponseType: oidc.ResponseTypeCode,
 		Scopes: scopes}
 	ar, err := f.s.CreateAuthRequest(ctx, &r, "")
@@ -171,7 +178,7 @@ func (f *fixture) completed(t *testing.T, scopes ...string) (string, string) {
 }
 
 func (f *fixture) testCodeRedemption(t *testing.T) {
-	ctx := context.Background()
+	ctx := browserCtx()
 	id, code := f.completed(t, "openid", "offline_access")
 	stored, err := f.st.GetAuthRequest(ctx, id)
 	if err != nil || stored.CodeHash == "" || stored.CodeHash == code || stored.CodeHash != hashToken(code) {
@@ -180,9 +187,14 @@ func (f *fixture) testCodeRedemption(t *testing.T) {
 	if _, err := f.s.AuthRequestByID(ctx, id); err == nil {
 		t.Error("AuthRequestByID hands out a request whose code was issued")
 	}
+	// Looking the code up (op does it before authenticating the client and
+	// checking PKCE) does not redeem it: only making tokens does.
+	if _, err := f.s.AuthRequestByCode(ctx, code); err != nil {
+		t.Fatal(err)
+	}
 	ar, err := f.s.AuthRequestByCode(ctx, code)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("code looked up twice without an exchange: %v", err)
 	}
 	jti, rt, _, err := f.s.CreateAccessAndRefreshTokens(ctx, ar, "")
 	if err != nil {
@@ -207,7 +219,7 @@ func (f *fixture) testCodeRedemption(t *testing.T) {
 }
 
 func (f *fixture) testClientAuth(t *testing.T) {
-	ctx := context.Background()
+	ctx := browserCtx()
 	if err := f.s.AuthorizeClientIDSecret(ctx, "web", "web-secret"); err != nil {
 		t.Errorf("right secret: %v", err)
 	}
@@ -224,7 +236,7 @@ func (f *fixture) testClientAuth(t *testing.T) {
 }
 
 func (f *fixture) testRevoke(t *testing.T) {
-	ctx := context.Background()
+	ctx := browserCtx()
 	_, code := f.completed(t, "openid", "offline_access")
 	ar, err := f.s.AuthRequestByCode(ctx, code)
 	if err != nil {
@@ -259,3 +271,9 @@ func (f *fixture) testRevoke(t *testing.T) {
 }
 
 func errInvalidRefresh() error { return op.ErrInvalidRefreshToken }
+
+// browserCtx is the context /authorize's wrapper gives op: it carries the
+// hash of the browser's binding cookie.
+func browserCtx() context.Context {
+	return binding.WithHash(context.Background(), binding.Hash("test-browser"))
+}

@@ -50,6 +50,9 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		if err := s.checkUser(ctx, r.r.UserID, r.r.ClientID); err != nil {
 			return "", time.Time{}, err
 		}
+		if err := s.redeem(ctx, r); err != nil {
+			return "", time.Time{}, err
+		}
 		return s.issueAccessToken(ctx, r.r.FamilyID, r.r.ClientID, r.r.UserID, r.GetAudience(), r.r.Scopes)
 	case *serviceRequest:
 		return s.issueAccessToken(ctx, "", r.clientID, r.clientID, r.GetAudience(), r.scopes)
@@ -67,6 +70,9 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	switch r := req.(type) {
 	case *authRequest:
 		if err := s.checkUser(ctx, r.r.UserID, r.r.ClientID); err != nil {
+			return "", "", time.Time{}, err
+		}
+		if err := s.redeem(ctx, r); err != nil {
 			return "", "", time.Time{}, err
 		}
 		t := storage.RefreshToken{

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/adminapi"
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/config"
 	"github.com/cliniconnects/identity/idp/internal/health"
 	"github.com/cliniconnects/identity/idp/internal/keys"
@@ -131,6 +132,9 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		RenderError: func(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 			pages.RenderError(w, r, status, title, msg)
 		},
+		RefuseRequest: func(w http.ResponseWriter, r *http.Request, why error) {
+			pages.RefuseRequest(w, r, why)
+		},
 		EndSession: func(w http.ResponseWriter, r *http.Request) {
 			if err := sessions.End(r.Context(), w, r); err != nil {
 				d.Logger.ErrorContext(r.Context(), "ending browser session", "err", err)
@@ -144,6 +148,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		Store:    d.Store,
 		Signin:   signins,
 		Sessions: sessions,
+		Binder:   binding.Binder{Secure: cfg.Secure()},
 		Logger:   d.Logger,
 		Now:      d.Now,
 		Callback: prov.CallbackURL,

@@ -23,6 +23,9 @@ type AuthRequest struct {
 	MaxAge              *time.Duration // nil when not sent
 	LoginHint           string
 	HintSubject         string // subject of a valid id_token_hint sent with the request; "" when none
+	// BrowserHash is the SHA-256 of the binding cookie of the browser that
+	// sent /authorize: only that browser may finish the request.
+	BrowserHash string
 	CreatedAt           time.Time
 	ExpiresAt           time.Time
 

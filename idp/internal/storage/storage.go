@@ -47,7 +47,8 @@ type Storage interface {
 	// request is gone or expired.
 	CompleteAuthRequest(ctx context.Context, id string, res AuthResult) error
 	// SetAuthRequestCode stores the hash of the code issued for a completed
-	// request.
+	// request. A request gets one code: ErrNotFound when it is not completed
+	// or already has one.
 	SetAuthRequestCode(ctx context.Context, id, codeHash string) error
 	// GetAuthRequestByCode finds an unexpired request by code hash,
 	// redeemed or not.
@@ -63,6 +64,12 @@ type Storage interface {
 	GetSession(ctx context.Context, idHash string, now time.Time) (Session, error)
 	TouchSession(ctx context.Context, idHash string, now time.Time) error
 	RevokeSession(ctx context.Context, idHash string, now time.Time) error
+	// AddSessionClient records that the session completed a sign-in for
+	// the client; recording it again is not an error.
+	AddSessionClient(ctx context.Context, idHash, clientID string) error
+	// SessionHasClient reports whether the session completed a sign-in for
+	// the client before.
+	SessionHasClient(ctx context.Context, idHash, clientID string) (bool, error)
 
 	CreateAccessToken(ctx context.Context, t AccessToken) error
 	GetAccessToken(ctx context.Context, id string) (AccessToken, error)

@@ -75,3 +75,27 @@ func (s *Store) RevokeSession(ctx context.Context, idHash string, now time.Time)
 	}
 	return nil
 }
+
+// AddSessionClient records that the session signed in to clientID.
+func (s *Store) AddSessionClient(ctx context.Context, idHash, clientID string) error {
+	_, err := s.exec(ctx, `INSERT INTO session_clients (session_id, client_id) VALUES ($1, $2)
+		ON CONFLICT (session_id, client_id) DO NOTHING`, idHash, clientID)
+	if err != nil {
+		return s.writeErr("add session client", err)
+	}
+	return nil
+}
+
+// SessionHasClient reports whether the session signed in to clientID before.
+func (s *Store) SessionHasClient(ctx context.Context, idHash, clientID string) (bool, error) {
+	var one int
+	err := s.q.QueryRowContext(ctx, `SELECT 1 FROM session_clients WHERE session_id = $1 AND client_id = $2`,
+		idHash, clientID).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("session client: %w", err)
+	}
+	return true, nil
+}

@@ -17,6 +17,7 @@ func testAuthRequestLifecycle(t *testing.T, s storage.Storage) {
 	maxAge := 90 * time.Second
 	in.MaxAge, in.Prompt, in.LoginHint, in.ResponseMode = &maxAge, []string{"login", "consent"}, "ann@example.org", "query"
 	in.HintSubject = f.user.ID
+	in.BrowserHash = "browser-hash-1"
 	must(t, s.CreateAuthRequest(ctx, in))
 	got, err := s.GetAuthRequest(ctx, "req1")
 	must(t, err)
@@ -43,6 +44,12 @@ func testAuthRequestLifecycle(t *testing.T, s storage.Storage) {
 	got, err = s.GetAuthRequestByCode(ctx, "code-hash-1")
 	must(t, err)
 	equal(t, "GetAuthRequestByCode", got, want)
+
+	// One code per request: a second callback mints nothing.
+	wantErr(t, "SetAuthRequestCode a second time", s.SetAuthRequestCode(ctx, "req1", "code-hash-2"), storage.ErrNotFound)
+	got, err = s.GetAuthRequest(ctx, "req1")
+	must(t, err)
+	equal(t, "request after a second SetAuthRequestCode", got, want)
 
 	must(t, s.DeleteAuthRequest(ctx, "req1"))
 	_, err = s.GetAuthRequest(ctx, "req1")
@@ -131,6 +138,20 @@ func testRedeemCode(t *testing.T, s storage.Storage) {
 
 	_, err = s.RedeemCode(ctx, "no-such-code", "fam3", now)
 	wantErr(t, "RedeemCode(unknown)", err, storage.ErrNotFound)
+}
+
+// testOneCodePerRequestConcurrent: callbacks racing for one completed
+// request store exactly one code.
+func testOneCodePerRequestConcurrent(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	r := f.authRequest("req1", wallClock())
+	must(t, s.CreateAuthRequest(ctx, r))
+	must(t, s.CompleteAuthRequest(ctx, "req1", storage.AuthResult{UserID: f.user.ID, AuthTime: r.CreatedAt, AMR: []string{"pwd"}}))
+	errs := race(concurrency, func(i int) error {
+		return s.SetAuthRequestCode(ctx, "req1", "code-"+string(rune('a'+i)))
+	})
+	equal(t, "callers that stored a code", winners(t, errs, storage.ErrNotFound), 1)
 }
 
 func testRedeemCodeConcurrent(t *testing.T, s storage.Storage) {

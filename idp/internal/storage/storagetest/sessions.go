@@ -43,3 +43,28 @@ func testSessions(t *testing.T, s storage.Storage) {
 	must(t, s.RevokeSession(ctx, "s1", seen.Add(time.Hour))) // again: no error
 	wantErr(t, "RevokeSession(unknown)", s.RevokeSession(ctx, "unknown", seen), storage.ErrNotFound)
 }
+
+func testSessionClients(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	must(t, s.CreateSession(ctx, f.session("s1", base.Add(8*time.Hour))))
+	must(t, s.CreateSession(ctx, f.session("s2", base.Add(8*time.Hour))))
+	has := func(id, client string) bool {
+		t.Helper()
+		ok, err := s.SessionHasClient(ctx, id, client)
+		must(t, err)
+		return ok
+	}
+	equal(t, "SessionHasClient before any sign-in", has("s1", f.client.ID), false)
+	must(t, s.AddSessionClient(ctx, "s1", f.client.ID))
+	must(t, s.AddSessionClient(ctx, "s1", f.client.ID)) // again: no error
+	equal(t, "SessionHasClient after AddSessionClient", has("s1", f.client.ID), true)
+	equal(t, "another session", has("s2", f.client.ID), false)
+	equal(t, "another client", has("s1", "other-client"), false)
+	equal(t, "an unknown session", has("nope", f.client.ID), false)
+
+	// The record goes with its session.
+	_, err := s.DeleteExpired(ctx, base.Add(9*time.Hour))
+	must(t, err)
+	equal(t, "SessionHasClient after the session expired and was deleted", has("s1", f.client.ID), false)
+}

@@ -47,6 +47,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"RedeemCode", testRedeemCode},
 		{"RedeemCodeConcurrent", testRedeemCodeConcurrent},
 		{"Sessions", testSessions},
+		{"SessionClients", testSessionClients},
+		{"OneCodePerRequestConcurrent", testOneCodePerRequestConcurrent},
 		{"AccessTokens", testAccessTokens},
 		{"RefreshRotation", testRefreshRotation},
 		{"RefreshRotationRejects", testRefreshRotationRejects},
