@@ -17,8 +17,8 @@ var staticFS embed.FS
 
 // Page names: one template file each, rendered inside layout.html.
 const (
-	pageLogin     = "login.html"
-	pageError     = "error.html"
+	pageLogin        = "login.html"
+	pageError        = "error.html"
 	pageLoggedOut    = "logged_out.html"
 	pageOtherBrowser = "other_browser.html"
 	pageContinue     = "continue.html"

@@ -11,9 +11,9 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/password"
-	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
