@@ -1,6 +1,11 @@
 package login
 
-import "net/http"
+import (
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+)
 
 // errorPage is the data of the generic error page.
 type errorPage struct {
@@ -36,4 +41,23 @@ func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {
 // redirect back to the client. It changes nothing.
 func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, pageLoggedOut, errorPage{Title: "Signed out"})
+}
+
+// confirmLogoutPage is the data of the "sign out?" page.
+type confirmLogoutPage struct {
+	Title  string
+	Fields []hiddenField
+}
+
+type hiddenField struct{ Name, Value string }
+
+// ConfirmLogout shows the "sign out?" page for end_session requests that
+// may not sign out by themselves; its form posts fields back with
+// confirm=1.
+func (h *Handler) ConfirmLogout(w http.ResponseWriter, r *http.Request, fields url.Values) {
+	p := confirmLogoutPage{Title: "Sign out?"}
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		p.Fields = append(p.Fields, hiddenField{k, fields.Get(k)})
+	}
+	h.render(w, r, http.StatusOK, pageConfirmOut, p)
 }

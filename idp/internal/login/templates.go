@@ -22,9 +22,10 @@ const (
 	pageLoggedOut    = "logged_out.html"
 	pageOtherBrowser = "other_browser.html"
 	pageContinue     = "continue.html"
+	pageConfirmOut   = "confirm_logout.html"
 )
 
-var pageNames = []string{pageLogin, pageError, pageLoggedOut, pageOtherBrowser, pageContinue}
+var pageNames = []string{pageLogin, pageError, pageLoggedOut, pageOtherBrowser, pageContinue, pageConfirmOut}
 
 // pages holds every page parsed at start-up, so a broken template stops the
 // binary from starting instead of failing a user's request.

@@ -46,12 +46,13 @@ func TestNewRequiresDeps(t *testing.T) {
 // A template that fails while executing sends a plain 500, never half a page.
 func TestRenderFailureSendsNoHalfPage(t *testing.T) {
 	p, err := parsePages(fstest.MapFS{
-		"templates/layout.html":        {Data: []byte(`{{define "layout"}}<p>start</p>{{template "content" .}}{{end}}`)},
-		"templates/login.html":         {Data: []byte(`{{define "content"}}{{.Missing}}{{end}}`)},
-		"templates/error.html":         {Data: []byte(`{{define "content"}}{{end}}`)},
-		"templates/logged_out.html":    {Data: []byte(`{{define "content"}}{{end}}`)},
-		"templates/other_browser.html": {Data: []byte(`{{define "content"}}{{end}}`)},
-		"templates/continue.html":      {Data: []byte(`{{define "content"}}{{end}}`)},
+		"templates/layout.html":         {Data: []byte(`{{define "layout"}}<p>start</p>{{template "content" .}}{{end}}`)},
+		"templates/login.html":          {Data: []byte(`{{define "content"}}{{.Missing}}{{end}}`)},
+		"templates/error.html":          {Data: []byte(`{{define "content"}}{{end}}`)},
+		"templates/logged_out.html":     {Data: []byte(`{{define "content"}}{{end}}`)},
+		"templates/other_browser.html":  {Data: []byte(`{{define "content"}}{{end}}`)},
+		"templates/continue.html":       {Data: []byte(`{{define "content"}}{{end}}`)},
+		"templates/confirm_logout.html": {Data: []byte(`{{define "content"}}{{end}}`)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -32,5 +32,12 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.ScopesSupported = SupportedScopes
 	d.ClaimsSupported = SupportedClaims
 	d.SubjectTypesSupported = []string{"public"}
-	httphelper.MarshalJSON(w, d)
+	httphelper.MarshalJSON(w, discoveryDocument{d, true})
+}
+
+// discoveryDocument is op's document plus what op does not know of.
+type discoveryDocument struct {
+	*oidc.DiscoveryConfiguration
+	// RFC 9207: every authorization response carries iss (issParameter).
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 }

@@ -14,8 +14,8 @@ func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	withIssuer := p.Interceptor
 	mux.Handle(PathDiscovery, p.cors.Handler(withIssuer(http.HandlerFunc(p.discovery))))
-	mux.Handle(PathAuthorize, p.authorizeGuard(p.op))
-	mux.Handle(PathCallback, p.callbackGuard(p.op))
+	mux.Handle(PathAuthorize, p.issParam(p.authorizeGuard(p.op)))
+	mux.Handle(PathCallback, p.issParam(p.callbackGuard(p.op)))
 	mux.Handle(PathToken, p.tokenGuard(p.op))
 	mux.Handle(PathUserinfo, p.userinfoGuard(p.op))
 	mux.Handle(PathIntrospect, p.introspectGuard(p.op))
@@ -25,6 +25,13 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle("/device_authorization", http.NotFoundHandler())
 	mux.Handle("/", p.op)
 	return mux
+}
+
+// issParam adds iss to the authorization responses next sends (RFC 9207).
+func (p *Provider) issParam(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(p.withIss(w), r)
+	})
 }
 
 // tokenGrantTypes are the grants the token endpoint accepts; op would also

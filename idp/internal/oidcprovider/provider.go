@@ -70,6 +70,12 @@ type Config struct {
 	// EndSession ends the browser (SSO) session of r and clears its cookie;
 	// end_session calls it. nil does nothing.
 	EndSession func(w http.ResponseWriter, r *http.Request)
+	// SessionSubject returns the user id of r's browser session, "" when
+	// it has none; end_session asks before ending another user's session.
+	SessionSubject func(r *http.Request) string
+	// ConfirmLogout shows the "sign out?" page whose form POSTs fields and
+	// confirm=1 back to end_session. nil gives a plain-text page.
+	ConfirmLogout func(w http.ResponseWriter, r *http.Request, fields url.Values)
 	// RefuseRequest shows why a pending authorization request cannot go on
 	// in this browser (the login package's page): why is
 	// binding.ErrOtherBrowser or storage.ErrNotFound (gone, expired or
@@ -81,6 +87,8 @@ type Config struct {
 type Provider struct {
 	op      *op.Provider
 	binder  binding.Binder
+	// logoutCSRF checks the confirmation POST of end_session.
+	logoutCSRF *http.CrossOriginProtection
 	storage *Storage
 	cfg     Config
 	cors    *cors.Cors
@@ -155,7 +163,8 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{op: o, storage: st, cfg: cfg, cors: cors.New(corsOpts), binder: binding.Binder{Secure: u.Scheme == "https"}}
+	p := &Provider{op: o, storage: st, cfg: cfg, cors: cors.New(corsOpts), binder: binding.Binder{Secure: u.Scheme == "https"},
+		logoutCSRF: http.NewCrossOriginProtection()}
 	p.handler = p.routes()
 	return p, nil
 }
@@ -186,7 +195,7 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, ar storage.AuthR
 		err = oidc.ErrServerError()
 	}
 	r = r.WithContext(op.ContextWithIssuer(r.Context(), p.cfg.Issuer))
-	op.AuthRequestError(w, r, AdaptAuthRequest(ar), err, p.op)
+	op.AuthRequestError(p.withIss(w), r, AdaptAuthRequest(ar), err, p.op)
 }
 
 // Interceptor puts the issuer into the request context, for handlers

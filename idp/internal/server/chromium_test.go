@@ -59,6 +59,41 @@ func TestChromiumSignIn(t *testing.T) {
 	if _, ok := tok.Extra("id_token").(string); !ok {
 		t.Fatal("no ID token")
 	}
+
+	// Single sign-on into a second client this browser has not used: the
+	// "Continue as" page, whose button finishes the sign-in.
+	c2 := e.createClient(t, redirects(app.URL+"/cb2"))
+	f2 := newFlow(e.oauth2Config(c2))
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(f2.authURL()),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/login/continue"] button`)),
+	); err != nil {
+		t.Fatalf("Continue page: %v", err)
+	}
+	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`h1`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Continue as " + u.Name() + "?"; heading != want {
+		t.Errorf("Continue page heading %q, want %q", heading, want)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`form[action="/login/continue"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#done`)),
+	); err != nil {
+		t.Fatalf("Continue: %v", err)
+	}
+	loc, err = chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err = url.Parse(loc)
+	if err != nil || back.Path != "/cb2" {
+		t.Fatalf("after Continue the browser is at %s, want the second client", loc)
+	}
+	if _, err := f2.exchange(context.Background(), f2.code(t, back)); err != nil {
+		t.Fatalf("exchanging the code after Continue: %v", err)
+	}
 }
 
 func mustHost(t *testing.T, raw string) string {

@@ -48,6 +48,47 @@ func testAuthorizeDetails(t *testing.T, e *env) {
 			}
 		}
 	})
+	t.Run("unsupported response_type for an http redirect URI", func(t *testing.T) {
+		// op's redirect check refuses http for anything but the code flow;
+		// the client's registered loopback URI is still valid.
+		web := e.createClient(t, redirects("http://127.0.0.1:7777/cb"))
+		q := url.Values{"client_id": {web.ID}, "redirect_uri": {"http://127.0.0.1:7777/cb"}, "scope": {"openid"}, "state": {"st"}, "response_type": {"token"}}
+		back := clientRedirect(t, e.browser().get(t, e.issuer+"/authorize?"+q.Encode()))
+		if back.Query().Get("error") != "unsupported_response_type" || back.Query().Get("state") != "st" {
+			t.Errorf("response_type=token: %s, want unsupported_response_type", back)
+		}
+	})
+	t.Run("iss in every authorization response (RFC 9207)", func(t *testing.T) {
+		// success, query
+		f := newFlow(e.oauth2Config(c))
+		back := e.browser().signIn(t, f.authURL(), u.Email, userPassword)
+		if back.Query().Get("iss") != e.issuer || back.Query().Get("code") == "" {
+			t.Errorf("success: %s, want iss=%s", back, e.issuer)
+		}
+		// success, fragment
+		f = newFlow(e.oauth2Config(c))
+		back = e.browser().signIn(t, f.authURL(oauth2.SetAuthURLParam("response_mode", "fragment")), u.Email, userPassword)
+		frag, _ := url.ParseQuery(back.Fragment)
+		if frag.Get("iss") != e.issuer || frag.Get("code") == "" || back.Query().Has("iss") {
+			t.Errorf("success in the fragment: %s, want iss=%s in the fragment", back, e.issuer)
+		}
+		// errors from op, from our guard and from the sign-in pages
+		f = newFlow(e.oauth2Config(c))
+		for name, u := range map[string]string{
+			"login_required": f.authURL(oauth2.SetAuthURLParam("prompt", "none")),
+			"invalid_scope":  f.cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("scope", "nonsense"), oauth2.S256ChallengeOption(f.verifier)),
+			"unsupported":    f.cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("response_type", "token")),
+		} {
+			back := clientRedirect(t, e.browser().get(t, u))
+			if back.Query().Get("error") == "" || back.Query().Get("iss") != e.issuer {
+				t.Errorf("%s: %s, want an error with iss=%s", name, back, e.issuer)
+			}
+		}
+		_, m := getJSON(t, e.issuer+"/.well-known/openid-configuration")
+		if m["authorization_response_iss_parameter_supported"] != true {
+			t.Error("discovery does not advertise authorization_response_iss_parameter_supported")
+		}
+	})
 	t.Run("login_hint prefills the identifier", func(t *testing.T) {
 		f := newFlow(e.oauth2Config(c))
 		p := e.browser().get(t, f.authURL(oauth2.SetAuthURLParam("login_hint", u.Email)))

@@ -356,19 +356,65 @@ func testEndSession(t *testing.T, e *env) {
 		t.Fatalf("prompt=none after logout: %s", after)
 	}
 
-	// Never redirect to an unregistered URI, with or without a hint.
-	_, tok2, b2 := e.login(t, c, u)
-	hint2, _ := tok2.Extra("id_token").(string)
+	// Never redirect to an unregistered URI, even with a valid hint (which
+	// signs out at once).
 	for name, q := range map[string]url.Values{
-		"unregistered": {"id_token_hint": {hint2}, "post_logout_redirect_uri": {"https://evil.example/bye"}},
-		"extra query":  {"id_token_hint": {hint2}, "post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0] + "?x=1"}},
-		"no hint":      {"post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0]}, "client_id": {c.ID}},
-		"forged hint":  {"id_token_hint": {hint2[:len(hint2)-6] + "AAAAAA"}, "post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0]}},
+		"unregistered": {"post_logout_redirect_uri": {"https://evil.example/bye"}},
+		"extra query":  {"post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0] + "?x=1"}},
 	} {
+		_, tok2, b2 := e.login(t, c, u)
+		hint2, _ := tok2.Extra("id_token").(string)
+		q.Set("id_token_hint", hint2)
 		p := b2.get(t, end(q))
 		if p.StatusCode != http.StatusOK || p.Request.URL.Path != "/logged-out" {
 			t.Errorf("%s: status %d at %s, want the signed-out page", name, p.StatusCode, p.Request.URL)
 		}
+	}
+
+	// Without a valid hint for the signed-in user, a GET (a link, an image
+	// on another site) signs nobody out: it asks, and changes nothing.
+	other := e.createUser(t, storage.UserTypeEmployee)
+	_, otherTok, _ := e.login(t, c, other)
+	otherHint, _ := otherTok.Extra("id_token").(string)
+	_, tok3, b3 := e.login(t, c, u)
+	hint3, _ := tok3.Extra("id_token").(string)
+	stillSignedIn := func(what string) {
+		t.Helper()
+		f := newFlow(e.oauth2Config(c))
+		f.code(t, clientRedirect(t, b3.get(t, f.authURL(oauth2.SetAuthURLParam("prompt", "none")))))
+	}
+	for name, q := range map[string]url.Values{
+		"no hint":             {"post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0]}, "client_id": {c.ID}},
+		"forged hint":         {"id_token_hint": {hint3[:len(hint3)-6] + "AAAAAA"}, "post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0]}},
+		"another user's hint": {"id_token_hint": {otherHint}, "post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0]}},
+	} {
+		p := b3.get(t, end(q))
+		if p.StatusCode != http.StatusOK || p.Request.URL.Path != "/end_session" || !strings.Contains(p.body, `name="confirm" value="1"`) {
+			t.Errorf("%s: status %d at %s, want the confirmation page", name, p.StatusCode, p.Request.URL)
+		}
+		stillSignedIn(name)
+	}
+	// A cross-site POST of the confirmation does not count either.
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+"/end_session", strings.NewReader("confirm=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := b3.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readPage(t, resp)
+	stillSignedIn("cross-site confirmation")
+	// The user's own click does.
+	resp, err = b3.c.PostForm(e.issuer+"/end_session", url.Values{"confirm": {"1"}, "post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := readPage(t, resp); p.Request.URL.Path != "/logged-out" {
+		t.Errorf("confirmed sign-out ended at %s, want the signed-out page", p.Request.URL)
+	}
+	f = newFlow(e.oauth2Config(c))
+	if after := clientRedirect(t, b3.get(t, f.authURL(oauth2.SetAuthURLParam("prompt", "none")))); after.Query().Get("error") != "login_required" {
+		t.Errorf("prompt=none after the confirmed sign-out: %s", after)
 	}
 }
 

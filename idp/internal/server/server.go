@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/adminapi"
@@ -134,6 +135,13 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		},
 		RefuseRequest: func(w http.ResponseWriter, r *http.Request, why error) {
 			pages.RefuseRequest(w, r, why)
+		},
+		SessionSubject: func(r *http.Request) string {
+			s, _ := sessions.Current(r)
+			return s.UserID
+		},
+		ConfirmLogout: func(w http.ResponseWriter, r *http.Request, fields url.Values) {
+			pages.ConfirmLogout(w, r, fields)
 		},
 		EndSession: func(w http.ResponseWriter, r *http.Request) {
 			if err := sessions.End(r.Context(), w, r); err != nil {
