@@ -85,14 +85,14 @@ type Config struct {
 
 // Provider is the OpenID provider: op's handler behind our wrappers.
 type Provider struct {
-	op      *op.Provider
-	binder  binding.Binder
+	op     *op.Provider
+	binder binding.Binder
 	// logoutCSRF checks the confirmation POST of end_session.
 	logoutCSRF *http.CrossOriginProtection
-	storage *Storage
-	cfg     Config
-	cors    *cors.Cors
-	handler http.Handler
+	storage    *Storage
+	cfg        Config
+	cors       *cors.Cors
+	handler    http.Handler
 }
 
 // New builds the provider.
