@@ -179,6 +179,16 @@ func testOneCodePerRequest(t *testing.T, e *env) {
 	if !strings.HasPrefix(cb, "http") {
 		cb = e.issuer + cb
 	}
+	// The request is signed in now; its id in anybody else's hands (a log,
+	// a shoulder) still mints nothing: the callback is bound too.
+	assertNoCode(t, "callback from another browser", e.browser().get(t, cb))
+	assertNoCode(t, "callback without a cookie", func() page {
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return readPage(t, resp)
+	}())
 	var (
 		mu    sync.Mutex
 		codes []string
