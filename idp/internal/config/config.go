@@ -27,15 +27,19 @@ type Config struct {
 	AccessTokenTTL    time.Duration // IDP_ACCESS_TOKEN_TTL
 	IDTokenTTL        time.Duration // IDP_ID_TOKEN_TTL
 	RefreshTokenTTL   time.Duration // IDP_REFRESH_TOKEN_TTL: absolute lifetime of a refresh token family member
-	SessionTTL        time.Duration // IDP_SESSION_TTL: browser (SSO) session lifetime
-	LockAfter         int           // IDP_LOCK_AFTER: failed sign-ins before an account is locked
-	LockFor           time.Duration // IDP_LOCK_FOR: how long the lock lasts
-	LogLevel          string        // IDP_LOG_LEVEL: debug, info, warn, error
-	SMTPURL           string        // IDP_SMTP_URL: smtp:// or smtps:// server; "" writes .eml files into <DataDir>/mail
-	MailFrom          string        // IDP_MAIL_FROM: sender of every email
-	ResetTTL          time.Duration // IDP_RESET_TTL: lifetime of a password reset link
-	InviteTTL         time.Duration // IDP_INVITE_TTL: lifetime of an invitation link
-	EmailChangeTTL    time.Duration // IDP_EMAIL_CHANGE_TTL: lifetime of an email change confirmation link
+	// RefreshReuseWindow (IDP_REFRESH_REUSE_WINDOW): how long after its
+	// rotation a refresh token may be retried while its successor is
+	// unused; 0 turns retries off.
+	RefreshReuseWindow time.Duration
+	SessionTTL         time.Duration // IDP_SESSION_TTL: browser (SSO) session lifetime
+	LockAfter          int           // IDP_LOCK_AFTER: failed sign-ins before an account is locked
+	LockFor            time.Duration // IDP_LOCK_FOR: how long the lock lasts
+	LogLevel           string        // IDP_LOG_LEVEL: debug, info, warn, error
+	SMTPURL            string        // IDP_SMTP_URL: smtp:// or smtps:// server; "" writes .eml files into <DataDir>/mail
+	MailFrom           string        // IDP_MAIL_FROM: sender of every email
+	ResetTTL           time.Duration // IDP_RESET_TTL: lifetime of a password reset link
+	InviteTTL          time.Duration // IDP_INVITE_TTL: lifetime of an invitation link
+	EmailChangeTTL     time.Duration // IDP_EMAIL_CHANGE_TTL: lifetime of an email change confirmation link
 	// TrustedProxies (IDP_TRUSTED_PROXIES) are the load balancers whose
 	// X-Forwarded-For is believed; the client address keys per-source
 	// throttling and the audit log, so it must not be spoofable.
@@ -61,6 +65,14 @@ var settings = []setting{
 	{"IDP_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "access token lifetime", durSetter(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
 	{"IDP_ID_TOKEN_TTL", "id-token-ttl", "1h", "ID token lifetime", durSetter(func(c *Config) *time.Duration { return &c.IDTokenTTL })},
 	{"IDP_REFRESH_TOKEN_TTL", "refresh-token-ttl", "720h", "refresh token lifetime", durSetter(func(c *Config) *time.Duration { return &c.RefreshTokenTTL })},
+	{"IDP_REFRESH_REUSE_WINDOW", "refresh-reuse-window", "30s", "how long after a refresh a client may retry with the same refresh token while the new one is unused (0: never)", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 5*time.Minute {
+			return fmt.Errorf("%q is not a duration from 0s to 5m", v)
+		}
+		c.RefreshReuseWindow = d
+		return nil
+	}},
 	{"IDP_SESSION_TTL", "session-ttl", "12h", "browser session lifetime", durSetter(func(c *Config) *time.Duration { return &c.SessionTTL })},
 	{"IDP_LOCK_AFTER", "lock-after", "5", "failed sign-ins before a temporary lock", intSetter(func(c *Config) *int { return &c.LockAfter })},
 	{"IDP_LOCK_FOR", "lock-for", "15m", "how long a locked account stays locked", durSetter(func(c *Config) *time.Duration { return &c.LockFor })},

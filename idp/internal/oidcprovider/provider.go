@@ -56,6 +56,11 @@ type Config struct {
 	AccessTokenTTL  time.Duration
 	IDTokenTTL      time.Duration
 	RefreshTokenTTL time.Duration
+	// RefreshReuseWindow is how long after its rotation a refresh token may
+	// be presented again, while its successor is unused, to get a new
+	// successor instead of revoking its family (a client's retry after a
+	// lost answer). 0 turns retries off.
+	RefreshReuseWindow time.Duration
 	// AuthRequestTTL defaults to DefaultAuthRequestTTL.
 	AuthRequestTTL time.Duration
 
@@ -125,7 +130,8 @@ func New(cfg Config) (*Provider, error) {
 		store: cfg.Store, keys: cfg.Keys, hasher: cfg.Hasher, logger: cfg.Logger, now: cfg.Now,
 		secrets: newSecretCache(5*time.Minute, 4096),
 		issuer:  cfg.Issuer, authRequestTTL: cfg.AuthRequestTTL,
-		accessTokenTTL: cfg.AccessTokenTTL, idTokenTTL: cfg.IDTokenTTL, refreshTokenTTL: cfg.RefreshTokenTTL,
+		refreshReuseWindow: cfg.RefreshReuseWindow,
+		accessTokenTTL:     cfg.AccessTokenTTL, idTokenTTL: cfg.IDTokenTTL, refreshTokenTTL: cfg.RefreshTokenTTL,
 	}
 	opCfg := &op.Config{
 		CryptoKey:                cryptoKey,

@@ -35,11 +35,12 @@ type Storage struct {
 	now     func() time.Time
 
 	// issuer builds client login URLs (issuer + "/login?authRequestID=").
-	issuer          string
-	authRequestTTL  time.Duration
-	accessTokenTTL  time.Duration
-	idTokenTTL      time.Duration
-	refreshTokenTTL time.Duration
+	issuer             string
+	authRequestTTL     time.Duration
+	accessTokenTTL     time.Duration
+	idTokenTTL         time.Duration
+	refreshReuseWindow time.Duration
+	refreshTokenTTL    time.Duration
 }
 
 // Health reports whether the store is usable.

@@ -90,7 +90,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		next := old
 		next.IDHash, next.CreatedAt, next.ExpiresAt = hashToken(raw), now, now.Add(s.refreshTokenTTL)
 		next.RotatedAt, next.RevokedAt = time.Time{}, time.Time{}
-		err := s.store.RotateRefreshToken(ctx, hashToken(current), next, now)
+		err := s.store.RotateRefreshToken(ctx, hashToken(current), next, now, s.refreshReuseWindow)
 		if errors.Is(err, storage.ErrReused) || errors.Is(err, storage.ErrNotFound) {
 			s.logger.WarnContext(ctx, "refresh token presented again; its family was revoked", "token", old)
 			return "", "", time.Time{}, errGrantUnusable()
@@ -145,7 +145,10 @@ func (s *Storage) checkUser(ctx context.Context, userID, clientID string) error 
 }
 
 // TokenRequestByRefreshToken looks a refresh token up by hash. A rotated
-// token presented again revokes its whole family (reuse detection).
+// token presented again revokes its whole family (reuse detection) —
+// unless it was rotated within the reuse window: then it may be a client
+// retrying a refresh whose answer it lost, and RotateRefreshToken decides
+// atomically whether it is (its successor unused) or not.
 func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, raw string) (op.RefreshTokenRequest, error) {
 	now := s.now().UTC()
 	t, err := s.store.GetRefreshToken(ctx, hashToken(raw))
@@ -159,7 +162,7 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, raw string) (o
 	case !t.RevokedAt.IsZero():
 		s.logger.InfoContext(ctx, "refresh refused: token revoked", "token", t)
 		return nil, errGrantUnusable()
-	case !t.RotatedAt.IsZero():
+	case !t.RotatedAt.IsZero() && now.After(t.RotatedAt.Add(s.refreshReuseWindow)):
 		if err := s.store.RevokeFamily(ctx, t.FamilyID, now); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}

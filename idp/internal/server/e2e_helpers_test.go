@@ -87,6 +87,8 @@ type env struct {
 	n      atomic.Int64 // makes fixture names unique
 	// logger, when set before instance is called, gets the servers' logs.
 	logger *slog.Logger
+	// now, when set before instance is called, is the servers' clock.
+	now func() time.Time
 }
 
 func testConfig(issuer string) config.Config {
@@ -95,11 +97,13 @@ func testConfig(issuer string) config.Config {
 		AccessTokenTTL:  5 * time.Minute,
 		IDTokenTTL:      5 * time.Minute,
 		RefreshTokenTTL: time.Hour,
-		SessionTTL:      time.Hour,
-		KeyRotation:     24 * time.Hour,
-		LockAfter:       5,
-		LockFor:         15 * time.Minute,
-		LogLevel:        "info",
+		// As in production (IDP_REFRESH_REUSE_WINDOW's default).
+		RefreshReuseWindow: 30 * time.Second,
+		SessionTTL:         time.Hour,
+		KeyRotation:        24 * time.Hour,
+		LockAfter:          5,
+		LockFor:            15 * time.Minute,
+		LogLevel:           "info",
 	}
 }
 
@@ -136,7 +140,7 @@ func (e *env) start(dsn string) {
 func (e *env) instance(st storage.Storage) http.Handler {
 	e.t.Helper()
 	h, err := server.New(e.t.Context(), server.Deps{
-		Config: e.cfg, Store: st, Logger: cmp.Or(e.logger, testLogger()), KEK: e.kek, Hasher: cheapHasher, KeyBits: 2048,
+		Config: e.cfg, Store: st, Logger: cmp.Or(e.logger, testLogger()), KEK: e.kek, Hasher: cheapHasher, KeyBits: 2048, Now: e.now,
 	})
 	if err != nil {
 		e.t.Fatalf("server.New: %v", err)

@@ -120,16 +120,17 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	// hand completed requests back to the provider: bind late.
 	var pages *login.Handler
 	prov, err := oidcprovider.New(oidcprovider.Config{
-		Issuer:          cfg.Issuer,
-		Store:           d.Store,
-		Keys:            km,
-		Hasher:          d.Hasher,
-		KEK:             d.KEK,
-		AccessTokenTTL:  cfg.AccessTokenTTL,
-		IDTokenTTL:      cfg.IDTokenTTL,
-		RefreshTokenTTL: cfg.RefreshTokenTTL,
-		Logger:          d.Logger,
-		Now:             d.Now,
+		Issuer:             cfg.Issuer,
+		Store:              d.Store,
+		Keys:               km,
+		Hasher:             d.Hasher,
+		KEK:                d.KEK,
+		AccessTokenTTL:     cfg.AccessTokenTTL,
+		IDTokenTTL:         cfg.IDTokenTTL,
+		RefreshTokenTTL:    cfg.RefreshTokenTTL,
+		RefreshReuseWindow: cfg.RefreshReuseWindow,
+		Logger:             d.Logger,
+		Now:                d.Now,
 		RenderError: func(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 			pages.RenderError(w, r, status, title, msg)
 		},

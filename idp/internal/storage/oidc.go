@@ -96,6 +96,9 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	RotatedAt time.Time // zero until exchanged for a successor
 	RevokedAt time.Time // zero while valid
+	// SuccessorHash is the hash of the token this one was rotated into
+	// (the latest, when a retry within the reuse window replaced it).
+	SuccessorHash string
 }
 
 // LogValue keeps the token hash out of logs.

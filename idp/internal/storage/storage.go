@@ -81,9 +81,12 @@ type Storage interface {
 	// token's family was revoked (GetAccessToken likewise).
 	GetRefreshToken(ctx context.Context, idHash string) (RefreshToken, error)
 	// RotateRefreshToken atomically marks oldHash rotated and stores next.
-	// If oldHash was already rotated or revoked, the whole family (refresh
-	// and access tokens) is revoked and ErrReused returned.
-	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time) error
+	// A token rotated less than reuseWindow ago whose successor is still
+	// unused may be rotated again (a client retrying a refresh whose answer
+	// it lost): its successor is revoked and next takes its place. Any
+	// other presentation of a rotated or revoked token revokes the whole
+	// family (refresh and access tokens) and returns ErrReused.
+	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time, reuseWindow time.Duration) error
 	RevokeRefreshToken(ctx context.Context, idHash string, now time.Time) error
 	// RevokeFamily revokes every refresh and access token of a family,
 	// including any stored later: the family stays revoked, so a token

@@ -100,7 +100,7 @@ func (s *Store) insertRefreshToken(ctx context.Context, q querier, t storage.Ref
 // getAccessTokenSQL does.
 const getRefreshTokenSQL = `SELECT t.id_hash, t.family_id, t.client_id, t.user_id, t.scopes,
 	t.audience, t.auth_time, t.amr, t.created_at, t.expires_at, t.rotated_at, t.revoked_at,
-	f.revoked_at
+	t.successor_hash, f.revoked_at
 FROM refresh_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
 WHERE t.id_hash = $1`
 
@@ -116,7 +116,7 @@ func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.Ref
 	err := q.QueryRowContext(ctx, getRefreshTokenSQL, idHash).Scan(&t.IDHash, &t.FamilyID,
 		&t.ClientID, &t.UserID, listCol[string]{&t.Scopes}, listCol[string]{&t.Audience},
 		timeCol{&t.AuthTime}, listCol[string]{&t.AMR}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, timeCol{&familyRevoked})
+		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, textCol{&t.SuccessorHash}, timeCol{&familyRevoked})
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.RefreshToken{}, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
 	}
@@ -133,23 +133,37 @@ func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.Ref
 // changes only while it is unrotated, unrevoked, unexpired and of a family
 // not revoked, and concurrent callers queue on its row lock and then find
 // it rotated.
-const rotateRefreshTokenSQL = `UPDATE refresh_tokens SET rotated_at = $2
+const rotateRefreshTokenSQL = `UPDATE refresh_tokens SET rotated_at = $2, successor_hash = $3
 WHERE id_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2
 	AND NOT EXISTS (SELECT 1 FROM revoked_families f WHERE f.family_id = refresh_tokens.family_id)
 RETURNING family_id`
 
+// retireSuccessorSQL revokes a successor that was never used, so that a
+// retry within the reuse window can replace it; 0 rows when it was used
+// (or revoked) meanwhile.
+const retireSuccessorSQL = `UPDATE refresh_tokens SET revoked_at = $2
+WHERE id_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL`
+
 // RotateRefreshToken marks oldHash rotated and stores next in its family
-// (next.FamilyID is taken from the old token), in one transaction. A token
-// presented after it was rotated or revoked, or whose family was revoked,
-// revokes its whole family — that revocation is committed, inside InTx too
-// — and gives storage.ErrReused; an unknown or expired token gives
-// storage.ErrNotFound.
-func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next storage.RefreshToken, now time.Time) error {
+// (next.FamilyID is taken from the old token), in one transaction.
+//
+// A retry — oldHash presented again at most reuseWindow after its
+// rotation, its family not revoked, its successor never used — revokes
+// that successor and stores next in its place. The old token's row lock
+// (PostgreSQL) or the database's single writer (SQLite) serializes retries
+// of one token, on one replica or several, so two retries both succeed
+// and the later one's token is the live one.
+//
+// Every other presentation of a rotated or revoked token, or one whose
+// family was revoked, revokes its whole family — that revocation is
+// committed, inside InTx too — and gives storage.ErrReused; an unknown or
+// expired token gives storage.ErrNotFound.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next storage.RefreshToken, now time.Time, reuseWindow time.Duration) error {
 	var reused storage.RefreshToken
 	err := s.inTx(ctx, func(tx querier) error {
 		reused = storage.RefreshToken{}
 		var family string
-		err := tx.QueryRowContext(ctx, rotateRefreshTokenSQL, oldHash, now).Scan(&family)
+		err := tx.QueryRowContext(ctx, rotateRefreshTokenSQL, oldHash, now, next.IDHash).Scan(&family)
 		if err == nil {
 			next.FamilyID = family
 			return s.insertRefreshToken(ctx, tx, next)
@@ -157,12 +171,35 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next sto
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("rotate refresh token: %w", err)
 		}
+		// Not rotatable as it is: hold the row while deciding.
+		var locked string
+		err = tx.QueryRowContext(ctx, `SELECT id_hash FROM refresh_tokens WHERE id_hash = $1`+s.d.lockRow, oldHash).Scan(&locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("refresh token: %w", storage.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("rotate refresh token: lock: %w", err)
+		}
 		old, err := getRefreshToken(ctx, tx, oldHash)
 		if err != nil {
 			return err
 		}
-		if old.RotatedAt.IsZero() && old.RevokedAt.IsZero() {
+		switch {
+		case old.RotatedAt.IsZero() && old.RevokedAt.IsZero():
 			return fmt.Errorf("refresh token expired: %w", storage.ErrNotFound)
+		case reuseWindow > 0 && old.RevokedAt.IsZero() && now.Before(old.ExpiresAt) && old.SuccessorHash != "" &&
+			!now.After(old.RotatedAt.Add(reuseWindow)):
+			n, err := execTx(ctx, tx, retireSuccessorSQL, old.SuccessorHash, now)
+			if err != nil {
+				return fmt.Errorf("rotate refresh token: retire successor: %w", err)
+			}
+			if n == 1 {
+				if _, err := execTx(ctx, tx, `UPDATE refresh_tokens SET successor_hash = $2 WHERE id_hash = $1`, oldHash, next.IDHash); err != nil {
+					return fmt.Errorf("rotate refresh token: %w", err)
+				}
+				next.FamilyID = old.FamilyID
+				return s.insertRefreshToken(ctx, tx, next)
+			}
 		}
 		reused = old
 		return s.revokeReused(ctx, tx, old.FamilyID, now)

@@ -48,6 +48,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"RedeemCodeConcurrent", testRedeemCodeConcurrent},
 		{"Sessions", testSessions},
 		{"SessionClients", testSessionClients},
+		{"RefreshReuseWindow", testRefreshReuseWindow},
+		{"RefreshRetriesConcurrent", testRefreshRetriesConcurrent},
 		{"OneCodePerRequestConcurrent", testOneCodePerRequestConcurrent},
 		{"AccessTokens", testAccessTokens},
 		{"RefreshRotation", testRefreshRotation},
