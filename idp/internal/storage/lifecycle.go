@@ -16,14 +16,23 @@ const (
 // OneTimeToken is a single-use link secret (reset, invitation, email change).
 // Only the SHA-256 hash of the secret is stored.
 type OneTimeToken struct {
-	Hash      string // hex SHA-256 of the secret in the link; primary key
-	UserID    string
-	Purpose   string
-	Data      string // purpose-specific, e.g. the new email of an email change
+	Hash    string // hex SHA-256 of the secret in the link; primary key
+	UserID  string
+	Purpose string
+	// SentTo is the address the link was mailed to. An invitation or reset
+	// works only while it is still the user's email; an email change link
+	// confirms it as the new one.
+	SentTo string
+	// Data is purpose-specific: for an email change, the login email it was
+	// requested from (which must still be the user's when it is used).
+	Data      string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero while unused
-	VoidedAt  time.Time // zero unless a newer token of the same user+purpose replaced it (its CreatedAt)
+	// VoidedAt is zero unless the token was voided: replaced by a newer
+	// token of the same user and purpose (its CreatedAt), or revoked with
+	// the user's grants (RevokeUserGrants).
+	VoidedAt time.Time
 }
 
 // LogValue keeps the hash out of logs.

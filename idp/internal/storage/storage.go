@@ -94,7 +94,9 @@ type Storage interface {
 	// exchange still issuing) reads back revoked and cannot be rotated.
 	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeUserGrants revokes every session, refresh token and access token
-	// of a user (sign out everywhere, disable, password reset).
+	// of a user and voids every open one-time link of theirs, whatever its
+	// purpose (sign out everywhere, disable, password reset or change, email
+	// change): a link sent before cannot undo what the revocation secured.
 	RevokeUserGrants(ctx context.Context, userID string, now time.Time) error
 
 	CreateSigningKey(ctx context.Context, k SigningKey) error

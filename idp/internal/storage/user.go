@@ -95,6 +95,10 @@ type UserQuery struct {
 	Type   UserType
 	Status UserStatus
 	Role   Role
+	// WithoutRoles leaves out users who hold any of these roles (those an
+	// admin may not view), in the query, so that neither a page nor its
+	// cursor depends on them.
+	WithoutRoles []Role
 	// Search matches a case-insensitive substring of the given name, family
 	// name, full name, email or phone.
 	Search string

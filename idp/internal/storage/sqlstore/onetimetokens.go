@@ -12,11 +12,11 @@ import (
 
 // oneTimeTokenColumns are what every one-time token query reads, in
 // scanOneTimeToken's order.
-const oneTimeTokenColumns = `hash, user_id, purpose, data, created_at, expires_at, used_at, voided_at`
+const oneTimeTokenColumns = `hash, user_id, purpose, sent_to, data, created_at, expires_at, used_at, voided_at`
 
 func scanOneTimeToken(sc scanner) (storage.OneTimeToken, error) {
 	var t storage.OneTimeToken
-	err := sc.Scan(&t.Hash, &t.UserID, &t.Purpose, &t.Data, timeCol{&t.CreatedAt},
+	err := sc.Scan(&t.Hash, &t.UserID, &t.Purpose, &t.SentTo, &t.Data, timeCol{&t.CreatedAt},
 		timeCol{&t.ExpiresAt}, timeCol{&t.UsedAt}, timeCol{&t.VoidedAt})
 	return t, err
 }
@@ -27,7 +27,7 @@ const voidOneTimeTokensSQL = `UPDATE one_time_tokens SET voided_at = $3
 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND voided_at IS NULL`
 
 const insertOneTimeTokenSQL = `INSERT INTO one_time_tokens (` + oneTimeTokenColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
 // CreateOneTimeToken stores t and, in the same transaction, voids the
 // user's earlier open tokens of the purpose (VoidedAt = t.CreatedAt): the
@@ -53,7 +53,7 @@ func (s *Store) CreateOneTimeToken(ctx context.Context, t storage.OneTimeToken) 
 		if _, err := tx.ExecContext(ctx, voidOneTimeTokensSQL, t.UserID, t.Purpose, t.CreatedAt); err != nil {
 			return fmt.Errorf("create one-time token: void older: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, insertOneTimeTokenSQL, t.Hash, t.UserID, t.Purpose, t.Data,
+		_, err = tx.ExecContext(ctx, insertOneTimeTokenSQL, t.Hash, t.UserID, t.Purpose, t.SentTo, t.Data,
 			t.CreatedAt, t.ExpiresAt, nullTime(t.UsedAt), nullTime(t.VoidedAt))
 		if err != nil {
 			return s.writeErr("create one-time token", err)

@@ -269,13 +269,14 @@ func revokeFamily(ctx context.Context, tx querier, familyID string, now time.Tim
 }
 
 // RevokeUserGrants revokes every session, refresh token and access token of
-// the user in one transaction.
+// the user and voids their open one-time links, in one transaction.
 func (s *Store) RevokeUserGrants(ctx context.Context, userID string, now time.Time) error {
 	return s.inTx(ctx, func(tx querier) error {
 		for _, q := range []string{
 			`UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`,
 			`UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`,
 			`UPDATE access_tokens SET revoked_at = $2 WHERE subject = $1 AND revoked_at IS NULL`,
+			`UPDATE one_time_tokens SET voided_at = $2 WHERE user_id = $1 AND used_at IS NULL AND voided_at IS NULL`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, userID, now); err != nil {
 				return fmt.Errorf("revoke user grants: %w", err)

@@ -289,6 +289,13 @@ func (s *Store) ListUsers(ctx context.Context, q storage.UserQuery) ([]storage.U
 	if q.Role != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = users.id AND r.role = "+arg(string(q.Role))+")")
 	}
+	if len(q.WithoutRoles) > 0 {
+		marks := make([]string, len(q.WithoutRoles))
+		for i, r := range q.WithoutRoles {
+			marks[i] = arg(string(r))
+		}
+		where = append(where, "NOT EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = users.id AND r.role IN ("+strings.Join(marks, ", ")+"))")
+	}
 	if q.Search != "" {
 		// The full name holds given and family name; the keys are lower-case
 		// already, the phone has no case.

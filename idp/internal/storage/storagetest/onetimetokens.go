@@ -15,6 +15,7 @@ func oneTimeToken(hash string, u storage.User, purpose string, created time.Time
 		Hash:      hash,
 		UserID:    u.ID,
 		Purpose:   purpose,
+		SentTo:    u.Email,
 		CreatedAt: created,
 		ExpiresAt: created.Add(30 * time.Minute),
 	}
@@ -33,7 +34,8 @@ func testOneTimeTokenCreateGet(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	ann := createUser(t, s, employee("Ann", "Lee", "ann@example.org"))
 	in := oneTimeToken("h1", ann, storage.PurposeEmailChange, base)
-	in.Data = "ann.lee@example.org"
+	in.SentTo = "ann.lee@example.org"
+	in.Data = ann.Email
 	must(t, s.CreateOneTimeToken(ctx, in))
 	equal(t, "GetOneTimeToken", getOneTimeToken(t, s, "h1"), in)
 

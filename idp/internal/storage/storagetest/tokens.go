@@ -188,12 +188,32 @@ func testRevokeUserGrants(t *testing.T, s storage.Storage) {
 		must(t, s.CreateSession(ctx, x.session("s-"+id, base.Add(time.Hour))))
 		must(t, s.CreateRefreshToken(ctx, x.refresh("rt-"+id, "fam-"+id, base.Add(time.Hour))))
 		must(t, s.CreateAccessToken(ctx, x.access("at-"+id, "fam-"+id, base.Add(time.Hour))))
+		for _, purpose := range []string{storage.PurposePasswordReset, storage.PurposeInvitation, storage.PurposeEmailChange} {
+			must(t, s.CreateOneTimeToken(ctx, oneTimeToken(purpose+"-"+id, x.user, purpose, base)))
+		}
 	}
+	// A used link keeps its state.
+	must(t, s.CreateOneTimeToken(ctx, oneTimeToken("used-"+f.user.ID, f.user, storage.PurposePasswordReset, base.Add(time.Second))))
+	_, err := s.UseOneTimeToken(ctx, "used-"+f.user.ID, storage.PurposePasswordReset, base.Add(2*time.Second))
+	must(t, err)
 	now := base.Add(time.Minute)
 	must(t, s.RevokeUserGrants(ctx, f.user.ID, now))
 
+	// Every open link of the user is voided, whatever its purpose; the
+	// used one and the bystander's stay as they were.
+	for _, purpose := range []string{storage.PurposeInvitation, storage.PurposeEmailChange} {
+		tok := getOneTimeToken(t, s, purpose+"-"+f.user.ID)
+		equal(t, purpose+" link VoidedAt", tok.VoidedAt, now)
+		_, err := s.UseOneTimeToken(ctx, tok.Hash, purpose, now)
+		wantErr(t, "UseOneTimeToken(voided with the grants)", err, storage.ErrNotFound)
+		equal(t, "bystander's "+purpose+" link", getOneTimeToken(t, s, purpose+"-"+g.user.ID).VoidedAt, time.Time{})
+	}
+	used := getOneTimeToken(t, s, "used-"+f.user.ID)
+	equal(t, "used link VoidedAt", used.VoidedAt, time.Time{})
+	equal(t, "used link UsedAt", used.UsedAt, base.Add(2*time.Second))
+
 	id := f.user.ID
-	_, err := s.GetSession(ctx, "s-"+id, now)
+	_, err = s.GetSession(ctx, "s-"+id, now)
 	wantErr(t, "session of the revoked user", err, storage.ErrNotFound)
 	rt, err := s.GetRefreshToken(ctx, "rt-"+id)
 	must(t, err)

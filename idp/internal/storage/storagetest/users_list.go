@@ -74,6 +74,11 @@ func testListUsersFilter(t *testing.T, s storage.Storage) {
 		{"managers", storage.UserQuery{Role: storage.RoleAssigningManager}, []storage.User{manager}},
 		{"super admins", storage.UserQuery{Role: storage.RoleSuperAdmin}, nil},
 		{"admins found by search", storage.UserQuery{Role: storage.RoleAdmin, Search: "ager"}, []storage.User{manager}},
+		{"without admins", storage.UserQuery{WithoutRoles: []storage.Role{storage.RoleAdmin}}, []storage.User{invited, nurse, disabled}},
+		{"without any role", storage.UserQuery{WithoutRoles: storage.Roles}, []storage.User{invited, nurse, disabled}},
+		{"without managers", storage.UserQuery{WithoutRoles: []storage.Role{storage.RoleAssigningManager}}, []storage.User{admin, invited, nurse, disabled}},
+		{"admins without managers", storage.UserQuery{Role: storage.RoleAdmin, WithoutRoles: []storage.Role{storage.RoleAssigningManager}}, []storage.User{admin}},
+		{"without super admins", storage.UserQuery{Type: storage.UserTypeEmployee, WithoutRoles: []storage.Role{storage.RoleSuperAdmin}}, []storage.User{admin, manager, invited}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := listAll(t, s, tc.q)
