@@ -33,10 +33,19 @@ const (
 	// KindEmailChangeNotice tells the OLD address that the login email is
 	// being changed to NewEmail. No link. Needs NewEmail.
 	KindEmailChangeNotice = "email_change_notice"
+	// KindEmailChanged tells the OLD address that an administrator has
+	// changed the login email to NewEmail and signed the user out. No link.
+	// Needs NewEmail.
+	KindEmailChanged = "email_changed"
+	// KindEmailInUse goes instead of KindEmailChangeVerify when the address
+	// asked for already belongs to an account: its owner learns that, the
+	// one who asked learns nothing. No link.
+	KindEmailInUse = "email_in_use"
 )
 
 // Kinds lists every kind Render knows.
-var Kinds = []string{KindInvitation, KindPasswordReset, KindPasswordChanged, KindEmailChangeVerify, KindEmailChangeNotice}
+var Kinds = []string{KindInvitation, KindPasswordReset, KindPasswordChanged, KindEmailChangeVerify, KindEmailChangeNotice,
+	KindEmailChanged, KindEmailInUse}
 
 // Email is one rendered message. Render fills Subject, Text and HTML; the
 // caller sets To (the recipient's address) before enqueueing it.
@@ -76,6 +85,8 @@ var kindSpecs = map[string]kindSpec{
 	KindPasswordChanged:   {},
 	KindEmailChangeVerify: {link: true},
 	KindEmailChangeNotice: {newEmail: true},
+	KindEmailChanged:      {newEmail: true},
+	KindEmailInUse:        {},
 }
 
 //go:embed templates

@@ -67,6 +67,8 @@ func TestRenderContent(t *testing.T) {
 		{KindPasswordChanged, "Your CliniConnects password was changed", []string{"contact your administrator"}, []string{"https://"}},
 		{KindEmailChangeVerify, "Confirm your new CliniConnects login email", []string{goldenData.Link, goldenData.NewEmail, "30 minutes"}, nil},
 		{KindEmailChangeNotice, "Your CliniConnects login email is being changed", []string{goldenData.NewEmail, "contact your administrator"}, []string{"https://"}},
+		{KindEmailChanged, "Your CliniConnects login email was changed", []string{goldenData.NewEmail, "signed out everywhere", "contact your administrator"}, []string{"https://"}},
+		{KindEmailInUse, "This address is already a CliniConnects login", []string{"already belongs to your CliniConnects", "nothing has changed"}, []string{"https://", goldenData.NewEmail}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.kind, func(t *testing.T) {
