@@ -199,9 +199,9 @@ func userDisable(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	svc := account.Service{Store: store, Logger: logger, Now: nowFunc}
-	if _, err := svc.DisableUser(ctx, u.ID); err != nil {
+	if _, err := svc.DisableUser(ctx, u.ID, account.Actor{}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "disabled %s; their sessions and tokens are revoked\n", u.Email)
+	fmt.Fprintf(e.stdout, "disabled %s; their sessions, tokens and emailed links are revoked\n", u.Email)
 	return nil
 }

@@ -1,31 +1,40 @@
-// Package account owns the use cases that create and change user records:
-// validation of what an operator or admin enters (email, phone in E.164,
-// names, type, roles, password policy), creation, and disabling; and the
-// account lifecycle by email — invitations (Invite, ResendInvitation,
-// AcceptInvitation), forgot password (RequestPasswordReset, ResetPassword),
-// change of password and of login email (ChangePassword,
-// RequestEmailChange, ConfirmEmailChange) and signing out everywhere. The
-// CLI, the sign-in and account pages and the admin API call these; none of
-// them write users directly.
+// Package account is the one writer of user records. It owns validation of
+// what an operator or admin enters (email, phone in E.164, names, type,
+// roles, password policy); creation (CreateUser, Invite, InviteUser); every
+// change an administrator makes (EditUser, DisableUser, SendInvitation,
+// SendPasswordReset); and the account lifecycle by email — accepting an
+// invitation (AcceptInvitation, ResendExpiredInvitation), forgot password
+// (RequestPasswordReset, ResetPassword), change of password and of login
+// email (ChangePassword, RequestEmailChange, ConfirmEmailChange) and
+// signing out everywhere. The CLI, the account pages and the admin API call
+// these; none of them write users.
+//
+// Each change commits in one transaction with everything it entails: the
+// audit entry (Actor: who, from which address), the emails (queued in the
+// outbox, delivered later), and, when the change must end what was granted
+// before — a password reset or change, signing out everywhere, disabling,
+// any change of the email — the revocation of every session, refresh token
+// and access token of the user and of every open link of theirs
+// (storage.Storage.RevokeUserGrants). An administrator's change of the
+// email also tells the old address.
 //
 // Links carry a one-time secret of 256 bits from crypto/rand, base64url;
-// the store keeps only its SHA-256. A link is bound to one user and one
-// purpose, works once, expires, and a newer link of the same purpose voids
-// the older ones. Links are built from the configured issuer, never from a
-// request. Every change and the emails it causes commit in one transaction
-// (the outbox delivers them later), and every use case that takes a link
-// changes nothing when the link cannot be used: ErrInvalidLink (unknown,
-// altered, expired, replaced), ErrLinkUsed.
+// the store keeps only its SHA-256. A link is bound to one user, one
+// purpose and the address it was mailed to: an invitation or reset works
+// only while that address is still the user's email (so it verifies only
+// an address that received it), an email change only while the user's
+// email is still the one it was requested from. A link works once,
+// expires, and a newer link of the same purpose voids the older ones.
+// Links are built from the configured issuer, never from a request. Every
+// use case that takes a link changes nothing when the link cannot be used:
+// ErrInvalidLink (unknown, altered, expired, replaced or voided, for
+// another address), ErrLinkUsed.
 //
 // A password reset request answers the same, in about the same time,
 // whether or not the address has an account; nothing is sent for unknown,
 // invited (they use their invitation) or disabled users. Reset requests are
 // throttled per address and per source; wrong current passwords on the
-// account page per user.
-//
-// SendInvitationTx and SendPasswordResetTx are the building blocks of the
-// invitation and reset use cases: a new link and its queued email in the
-// caller's transaction, without an audit entry, throttle or timing floor.
-// The use cases here add those; the admin API runs them in its own
-// transaction and writes its own audit entry, with the admin as actor.
+// account page per user. A request to change the login email answers the
+// same whether or not another account uses the new address: that
+// address's owner is told by email instead of receiving a link.
 package account

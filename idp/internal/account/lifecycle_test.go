@@ -146,7 +146,7 @@ func TestLinkSingleUseUnderConcurrency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := f.svc.ResetPassword(ctx, raw, otherPW+strings.Repeat("!", i))
+				_, err := f.svc.ResetPassword(ctx, raw, otherPW+strings.Repeat("!", i), "")
 				switch {
 				case err == nil:
 					ok.Add(1)
@@ -198,15 +198,15 @@ func TestLinkErrors(t *testing.T) {
 				t.Errorf("%s: %v, want %v", name, err, tc.want)
 			}
 		}
-		if _, err := f.svc.AcceptInvitation(ctx, raw, otherPW); !errors.Is(err, account.ErrInvalidLink) {
+		if _, err := f.svc.AcceptInvitation(ctx, raw, otherPW, ""); !errors.Is(err, account.ErrInvalidLink) {
 			t.Errorf("a reset link accepted as an invitation: %v", err)
 		}
 
 		// A disabled user's link does nothing, and stays unused.
-		if _, err := f.svc.DisableUser(ctx, u.ID); err != nil {
+		if _, err := f.svc.DisableUser(ctx, u.ID, account.Actor{}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ResetPassword(ctx, raw, otherPW); !errors.Is(err, account.ErrInvalidLink) {
+		if _, err := f.svc.ResetPassword(ctx, raw, otherPW, ""); !errors.Is(err, account.ErrInvalidLink) {
 			t.Fatalf("reset for a disabled user: %v", err)
 		}
 		got, _ := st.GetUser(ctx, u.ID)
@@ -221,7 +221,7 @@ func TestLinkErrors(t *testing.T) {
 		}
 		raw = f.lastToken(v.Email, account.ResetPath)
 		f.clock.Advance(30 * time.Minute)
-		if _, err := f.svc.ResetPassword(ctx, raw, otherPW); !errors.Is(err, account.ErrLinkExpired) || !errors.Is(err, account.ErrInvalidLink) {
+		if _, err := f.svc.ResetPassword(ctx, raw, otherPW, ""); !errors.Is(err, account.ErrLinkExpired) || !errors.Is(err, account.ErrInvalidLink) {
 			t.Fatalf("expired link: %v", err)
 		}
 	})
@@ -235,7 +235,7 @@ func TestRequestPasswordResetSameAnswer(t *testing.T) {
 		ctx := context.Background()
 		known := f.active("known@example.com")
 		disabled := f.active("off@example.com")
-		if _, err := f.svc.DisableUser(ctx, disabled.ID); err != nil {
+		if _, err := f.svc.DisableUser(ctx, disabled.ID, account.Actor{}); err != nil {
 			t.Fatal(err)
 		}
 		invited, err := f.svc.Invite(ctx, account.NewUser{Email: "new@example.com", GivenName: "Neu", FamilyName: "Ling", Type: storage.UserTypeClinician})
@@ -350,7 +350,7 @@ func TestResetLiftsLockAndRevokes(t *testing.T) {
 		if err := f.svc.RequestPasswordReset(ctx, u.Email, ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.ResetPassword(ctx, f.lastToken(u.Email, account.ResetPath), otherPW); err != nil {
+		if _, err := f.svc.ResetPassword(ctx, f.lastToken(u.Email, account.ResetPath), otherPW, ""); err != nil {
 			t.Fatal(err)
 		}
 		if th, _ := st.GetThrottle(ctx, signin.AccountKey(u.Email)); th.Failures != 0 {
@@ -388,18 +388,18 @@ func TestInviteAtomic(t *testing.T) {
 			t.Fatal(err)
 		}
 		first := f.lastToken(u.Email, account.InvitePath)
-		if err := f.svc.ResendInvitation(ctx, u.ID); err != nil {
+		if err := f.svc.SendInvitation(ctx, u.ID, account.Actor{}, "user.invite_resend", nil); err != nil {
 			t.Fatal(err)
 		}
 		second := f.lastToken(u.Email, account.InvitePath)
-		if _, err := f.svc.AcceptInvitation(ctx, first, otherPW); !errors.Is(err, account.ErrLinkReplaced) {
+		if _, err := f.svc.AcceptInvitation(ctx, first, otherPW, ""); !errors.Is(err, account.ErrLinkReplaced) {
 			t.Fatalf("voided invitation: %v", err)
 		}
-		got, err := f.svc.AcceptInvitation(ctx, second, otherPW)
+		got, err := f.svc.AcceptInvitation(ctx, second, otherPW, "")
 		if err != nil || got.Status != storage.StatusActive || !got.EmailVerified {
 			t.Fatalf("accept: %+v %v", got, err)
 		}
-		if err := f.svc.ResendInvitation(ctx, u.ID); !errors.Is(err, account.ErrNotInvited) {
+		if err := f.svc.SendInvitation(ctx, u.ID, account.Actor{}, "user.invite_resend", nil); !errors.Is(err, account.ErrNotInvited) {
 			t.Fatalf("resend to an active user: %v", err)
 		}
 	})
@@ -411,21 +411,21 @@ func TestChangePasswordReauthThrottled(t *testing.T) {
 		ctx := context.Background()
 		u := f.active("nia@example.com")
 		for i := range 5 {
-			if _, err := f.svc.ChangePassword(ctx, u.ID, "wrong password "+string(rune('a'+i)), otherPW); !errors.Is(err, account.ErrWrongPassword) {
+			if _, err := f.svc.ChangePassword(ctx, account.Actor{ID: u.ID}, "wrong password "+string(rune('a'+i)), otherPW); !errors.Is(err, account.ErrWrongPassword) {
 				t.Fatalf("attempt %d: %v", i+1, err)
 			}
 		}
-		if _, err := f.svc.ChangePassword(ctx, u.ID, firstPW, otherPW); !errors.Is(err, account.ErrThrottled) {
+		if _, err := f.svc.ChangePassword(ctx, account.Actor{ID: u.ID}, firstPW, otherPW); !errors.Is(err, account.ErrThrottled) {
 			t.Fatalf("sixth attempt, right password: %v", err)
 		}
-		if err := f.svc.RequestEmailChange(ctx, u.ID, firstPW, "new@example.com"); !errors.Is(err, account.ErrThrottled) {
+		if err := f.svc.RequestEmailChange(ctx, account.Actor{ID: u.ID}, firstPW, "new@example.com"); !errors.Is(err, account.ErrThrottled) {
 			t.Fatalf("email change while locked: %v", err)
 		}
 		f.clock.Advance(16 * time.Minute)
-		if _, err := f.svc.ChangePassword(ctx, u.ID, firstPW, firstPW); err == nil {
+		if _, err := f.svc.ChangePassword(ctx, account.Actor{ID: u.ID}, firstPW, firstPW); err == nil {
 			t.Fatal("the same password accepted as new")
 		}
-		if _, err := f.svc.ChangePassword(ctx, u.ID, firstPW, otherPW); err != nil {
+		if _, err := f.svc.ChangePassword(ctx, account.Actor{ID: u.ID}, firstPW, otherPW); err != nil {
 			t.Fatalf("after the lock: %v", err)
 		}
 	})
@@ -438,7 +438,7 @@ func TestConfirmEmailChangeRechecks(t *testing.T) {
 		f := newFixture(t, st)
 		ctx := context.Background()
 		u := f.active("nia@example.com")
-		if err := f.svc.RequestEmailChange(ctx, u.ID, firstPW, "Nia.New@Example.com"); err != nil {
+		if err := f.svc.RequestEmailChange(ctx, account.Actor{ID: u.ID}, firstPW, "Nia.New@Example.com"); err != nil {
 			t.Fatal(err)
 		}
 		mail := f.mail()
@@ -447,10 +447,10 @@ func TestConfirmEmailChangeRechecks(t *testing.T) {
 		}
 		raw := f.lastToken("Nia.New@example.com", account.EmailConfirmPath)
 		squatter := f.active("nia.new@example.com")
-		if _, err := f.svc.ConfirmEmailChange(ctx, raw); !errors.Is(err, account.ErrEmailTaken) {
+		if _, err := f.svc.ConfirmEmailChange(ctx, raw, ""); !errors.Is(err, account.ErrEmailTaken) {
 			t.Fatalf("confirm a taken address: %v", err)
 		}
-		if _, err := f.svc.DisableUser(ctx, squatter.ID); err != nil {
+		if _, err := f.svc.DisableUser(ctx, squatter.ID, account.Actor{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.InTx(ctx, func(tx storage.Storage) error {
@@ -459,14 +459,14 @@ func TestConfirmEmailChangeRechecks(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := f.svc.ConfirmEmailChange(ctx, raw)
+		got, err := f.svc.ConfirmEmailChange(ctx, raw, "")
 		if err != nil || got.Email != "Nia.New@example.com" || !got.EmailVerified {
 			t.Fatalf("confirm: %+v %v", got, err)
 		}
-		if _, err := f.svc.ConfirmEmailChange(ctx, raw); !errors.Is(err, account.ErrLinkUsed) {
+		if _, err := f.svc.ConfirmEmailChange(ctx, raw, ""); !errors.Is(err, account.ErrLinkUsed) {
 			t.Fatalf("confirm twice: %v", err)
 		}
-		if err := f.svc.RequestEmailChange(ctx, u.ID, firstPW, "nia.new@EXAMPLE.com"); !errors.Is(err, account.ErrSameEmail) {
+		if err := f.svc.RequestEmailChange(ctx, account.Actor{ID: u.ID}, firstPW, "nia.new@EXAMPLE.com"); !errors.Is(err, account.ErrSameEmail) {
 			t.Fatalf("change to the current address: %v", err)
 		}
 	})

@@ -73,18 +73,6 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// audit appends one entry for a change the user made to their own account
-// (actor = the user), or the system made (actor "").
-func audit(ctx context.Context, tx storage.Storage, now time.Time, actor, action, userID string, changes map[string][2]any) error {
-	err := tx.AppendAudit(ctx, storage.AuditEntry{
-		At: now, ActorID: actor, Action: action, TargetType: "user", TargetID: userID, Changes: changes,
-	})
-	if err != nil {
-		return fmt.Errorf("account: audit %s: %w", action, err)
-	}
-	return nil
-}
-
 // LinkTTL is how long a link of purpose (storage.Purpose…) works.
 func (s *Service) LinkTTL(purpose string) time.Duration {
 	switch purpose {

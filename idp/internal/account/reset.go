@@ -69,7 +69,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, sourceAddr st
 		return nil
 	}
 	err = s.Store.InTx(ctx, func(tx storage.Storage) error {
-		return s.SendPasswordResetTx(ctx, tx, u)
+		return s.sendPasswordResetTx(ctx, tx, u)
 	})
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, sourceAddr st
 	return nil
 }
 
-// decoyReset does the work SendPasswordResetTx would, short of writing:
+// decoyReset does the work sendPasswordResetTx would, short of writing:
 // a token, the rendered email and the read of the token's row, so that
 // the answer for an address without a usable account takes about as long.
 func (s *Service) decoyReset(ctx context.Context, addr, name string) error {
@@ -116,12 +116,14 @@ func (s *Service) waitFloor(ctx context.Context, start time.Time) {
 // one transaction: the link is used up, every session, refresh token and
 // access token of the user is revoked, the sign-in lock of the account is
 // lifted (a reset never locks), and a confirmation email is queued. The
-// user is not signed in. Policy failures are a *FieldError for "password";
-// link errors as CheckLink; on any error nothing changes.
-func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string) (storage.User, error) {
-	u, err := s.setPasswordByLink(ctx, storage.PurposePasswordReset, raw, newPassword, storage.StatusActive, nil,
+// user is not signed in. The link works only while the address it was
+// sent to is still the user's email. Policy failures are a *FieldError for
+// "password"; link errors as CheckLink; on any error nothing changes.
+// source is the client's address, for the audit log.
+func (s *Service) ResetPassword(ctx context.Context, raw, newPassword, source string) (storage.User, error) {
+	u, err := s.setPasswordByLink(ctx, storage.PurposePasswordReset, raw, newPassword, nil,
 		func(tx storage.Storage, u storage.User, now time.Time) error {
-			return s.afterPasswordChange(ctx, tx, u, now, "user.password_reset")
+			return s.afterPasswordChange(ctx, tx, u, now, Actor{ID: u.ID, Source: source}, "user.password_reset")
 		})
 	if err != nil {
 		return storage.User{}, err
@@ -132,11 +134,12 @@ func (s *Service) ResetPassword(ctx context.Context, raw, newPassword string) (s
 }
 
 // afterPasswordChange does, in tx, what every password change entails:
-// every grant of the user revoked, the sign-in lock lifted, a confirmation
-// email queued and the audit entry.
-func (s *Service) afterPasswordChange(ctx context.Context, tx storage.Storage, u storage.User, now time.Time, action string) error {
+// every grant of the user revoked and every open link voided (an email
+// change asked for by whoever had the old password dies here), the
+// sign-in lock lifted, a confirmation email queued and the audit entry.
+func (s *Service) afterPasswordChange(ctx context.Context, tx storage.Storage, u storage.User, now time.Time, by Actor, action string) error {
 	if err := tx.RevokeUserGrants(ctx, u.ID, now); err != nil {
-		return fmt.Errorf("account: revoking sessions and tokens: %w", err)
+		return fmt.Errorf("account: revoking sessions, tokens and links: %w", err)
 	}
 	if err := tx.ResetThrottle(ctx, signin.AccountKey(u.Email)); err != nil {
 		return fmt.Errorf("account: lifting sign-in lock: %w", err)
@@ -148,5 +151,5 @@ func (s *Service) afterPasswordChange(ctx context.Context, tx storage.Storage, u
 	if err := s.enqueue(ctx, tx, e); err != nil {
 		return err
 	}
-	return audit(ctx, tx, now, u.ID, action, u.ID, nil)
+	return audit(ctx, tx, now, by, action, u.ID, nil)
 }

@@ -93,21 +93,30 @@ func (s *Service) CheckLink(ctx context.Context, purpose, raw string) (LinkInfo,
 	if err != nil {
 		return LinkInfo{}, fmt.Errorf("account: loading the link's user: %w", err)
 	}
-	if !linkApplies(purpose, u) {
-		s.log().InfoContext(ctx, "link for a user in another state refused", "purpose", purpose, "user", u)
+	if !linkApplies(t, u) {
+		s.log().InfoContext(ctx, "link for a user in another state or at another address refused", "purpose", purpose, "user", u)
 		return LinkInfo{}, ErrInvalidLink
 	}
-	return LinkInfo{User: u, ExpiresAt: t.ExpiresAt, NewEmail: t.Data}, nil
+	return LinkInfo{User: u, ExpiresAt: t.ExpiresAt, NewEmail: t.SentTo}, nil
 }
 
-// linkApplies reports whether a link of purpose may still act on u: an
-// invitation only for an invited user, a reset or email change only for an
-// active one. A disabled user's links do nothing.
-func linkApplies(purpose string, u storage.User) bool {
-	if purpose == storage.PurposeInvitation {
-		return u.Status == storage.StatusInvited
+// linkApplies reports whether link t may still act on u, its user. An
+// invitation works only for an invited user, a reset or email change only
+// for an active one: a disabled user's links do nothing. An invitation or
+// reset works only while the address it was sent to is still u's email,
+// so a link sent to an address an admin has since corrected or replaced
+// sets no password and verifies nothing; an email change only while u's
+// email is still the one it was requested from.
+func linkApplies(t storage.OneTimeToken, u storage.User) bool {
+	switch t.Purpose {
+	case storage.PurposeInvitation:
+		return u.Status == storage.StatusInvited && t.SentTo == u.Email
+	case storage.PurposePasswordReset:
+		return u.Status == storage.StatusActive && t.SentTo == u.Email
+	case storage.PurposeEmailChange:
+		return u.Status == storage.StatusActive && t.Data == u.Email && t.SentTo != ""
 	}
-	return u.Status == storage.StatusActive
+	return false
 }
 
 // peek reads the token of raw and checks, without using it, that it is of

@@ -20,11 +20,10 @@ type Service struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
-	// Outbox seals the emails the lifecycle use cases queue in their
-	// transactions. Required by Invite, ResendInvitation,
-	// RequestPasswordReset, SendInvitationTx, SendPasswordResetTx,
-	// ResetPassword, ChangePassword and the email change; the other use
-	// cases do without.
+	// Outbox seals the emails the use cases queue in their transactions.
+	// Required by every use case that sends one: invitations, resets,
+	// password and email changes, and EditUser when the email changes;
+	// CreateUser and DisableUser do without.
 	Outbox *notify.Outbox
 	// Issuer is the provider's public base URL (config.Issuer): every link
 	// in an email is built from it, never from a request's Host header.
@@ -55,20 +54,30 @@ type NewUser struct {
 	Password string
 }
 
-// CreateUser validates u and stores it. Every validation failure is a
-// *FieldError; a taken email or phone is storage.ErrEmailInUse or
-// storage.ErrPhoneInUse. Nothing is written on any error.
+// CreateUser validates in and stores it, with the audit entry (by the
+// system: the CLI and the first start create users this way), in one
+// transaction. Every validation failure is a *FieldError; a taken email or
+// phone is storage.ErrEmailInUse or storage.ErrPhoneInUse. Nothing is
+// written on any error.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (storage.User, error) {
 	u, err := s.newRecord(in)
 	if err != nil {
 		return storage.User{}, err
 	}
-	u, err = s.Store.CreateUser(ctx, u)
+	var out storage.User
+	err = s.Store.InTx(ctx, func(tx storage.Storage) error {
+		created, err := tx.CreateUser(ctx, u)
+		if err != nil {
+			return err
+		}
+		out = created
+		return audit(ctx, tx, s.now(), Actor{}, "user.create", created.ID, UserChanges(storage.User{}, created))
+	})
 	if err != nil {
 		return storage.User{}, err
 	}
-	s.log().InfoContext(ctx, "user created", "user", u)
-	return u, nil
+	s.log().InfoContext(ctx, "user created", "user", out)
+	return out, nil
 }
 
 // newRecord validates in and returns the record to store: active with the
@@ -108,23 +117,6 @@ func (s *Service) newRecord(in NewUser) (storage.User, error) {
 		}
 		u.Status = storage.StatusActive
 	}
-	return u, nil
-}
-
-// DisableUser stops id from signing in and revokes every session, refresh
-// token and access token they hold, at once.
-func (s *Service) DisableUser(ctx context.Context, id string) (storage.User, error) {
-	u, err := s.Store.UpdateUser(ctx, id, 0, func(u *storage.User) error {
-		u.Status = storage.StatusDisabled
-		return nil
-	})
-	if err != nil {
-		return storage.User{}, err
-	}
-	if err := s.Store.RevokeUserGrants(ctx, id, s.now()); err != nil {
-		return u, fmt.Errorf("revoke grants of disabled user: %w", err)
-	}
-	s.log().InfoContext(ctx, "user disabled", "user", u)
 	return u, nil
 }
 

@@ -10,6 +10,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/cliniconnects/identity/idp/internal/account"
+	"github.com/cliniconnects/identity/idp/internal/authz"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	api "github.com/cliniconnects/identity/shared/adminapi"
@@ -26,20 +28,6 @@ type KeySource interface {
 	Invalidate()
 }
 
-// Mailer sends the emails of the user lifecycle. Each call writes what it
-// needs (one-time token, outbox message) through tx, the transaction the
-// admin API's change and audit entry are written in.
-type Mailer interface {
-	// SendInvitation issues a new invitation to u, who is invited (has
-	// not accepted one yet); older invitation links stop working.
-	SendInvitation(ctx context.Context, tx storage.Storage, u storage.User) error
-	// SendPasswordReset emails u a password reset link.
-	SendPasswordReset(ctx context.Context, tx storage.Storage, u storage.User) error
-	// Queued is called once the transaction that queued email has
-	// committed (it wakes the delivery worker).
-	Queued()
-}
-
 // Deps is what the handler is built from.
 type Deps struct {
 	Store storage.Storage
@@ -49,9 +37,11 @@ type Deps struct {
 	Issuer string
 	// Hasher hashes the secrets of clients created or rotated here.
 	Hasher password.Hasher
-	// Mail sends invitations and password resets.
-	Mail   Mailer
-	Logger *slog.Logger
+	// Accounts makes every change to users: the admin API authorizes and
+	// validates, account writes the record with everything the change
+	// entails (revoked grants, voided links, mail, the audit entry).
+	Accounts *account.Service
+	Logger   *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -65,12 +55,16 @@ type Handler struct {
 	clinicians *section
 }
 
-// Route is one entry of the route table: a ServeMux pattern and whether it
-// needs a token.
+// Route is one entry of the route table: a ServeMux pattern, whether it
+// needs a token, and the permissions that let a caller use it at all.
 type Route struct {
 	Pattern string // "METHOD /admin/v1/…"
 	Public  bool
-	handle  handlerFunc
+	// Perms: the caller needs one of these before anything of the request
+	// is looked at — a role that may not use the route gets 403 whatever
+	// it sends. Empty: any role with access to the admin API (GET /me).
+	Perms  []api.Permission
+	handle handlerFunc
 }
 
 // handlerFunc is an authenticated handler: c is the caller.
@@ -85,6 +79,8 @@ func New(d Deps) (*Handler, error) {
 		return nil, errors.New("adminapi: Deps.Keys is required")
 	case d.Issuer == "":
 		return nil, errors.New("adminapi: Deps.Issuer is required")
+	case d.Accounts == nil:
+		return nil, errors.New("adminapi: Deps.Accounts is required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -103,43 +99,41 @@ func New(d Deps) (*Handler, error) {
 }
 
 // table is every route of the admin API, in one place. The OpenAPI
-// document lists the same set (a test fails when they differ).
+// document lists the same set with the same permissions (a test fails when
+// they differ).
 func (h *Handler) table() []Route {
 	const p = api.BasePath
-	e, c := h.users(h.employees), h.users(h.clinicians)
-	return []Route{
-		{Pattern: "GET " + p + "/openapi.json", Public: true, handle: h.openAPI},
-		{Pattern: "GET " + p + "/me", handle: h.me},
-
-		{Pattern: "GET " + p + "/employees", handle: e.list},
-		{Pattern: "POST " + p + "/employees", handle: e.create},
-		{Pattern: "GET " + p + "/employees/{id}", handle: e.get},
-		{Pattern: "PATCH " + p + "/employees/{id}", handle: e.update},
-		{Pattern: "PUT " + p + "/employees/{id}/roles", handle: e.setRoles},
-		{Pattern: "POST " + p + "/employees/{id}/disable", handle: e.disable},
-		{Pattern: "POST " + p + "/employees/{id}/enable", handle: e.enable},
-		{Pattern: "POST " + p + "/employees/{id}/password-reset", handle: e.passwordReset},
-		{Pattern: "POST " + p + "/employees/{id}/invitation", handle: e.invitation},
-
-		{Pattern: "GET " + p + "/clinicians", handle: c.list},
-		{Pattern: "POST " + p + "/clinicians", handle: c.create},
-		{Pattern: "GET " + p + "/clinicians/{id}", handle: c.get},
-		{Pattern: "PATCH " + p + "/clinicians/{id}", handle: c.update},
-		{Pattern: "PUT " + p + "/clinicians/{id}/roles", handle: c.setRoles},
-		{Pattern: "POST " + p + "/clinicians/{id}/disable", handle: c.disable},
-		{Pattern: "POST " + p + "/clinicians/{id}/enable", handle: c.enable},
-		{Pattern: "POST " + p + "/clinicians/{id}/password-reset", handle: c.passwordReset},
-		{Pattern: "POST " + p + "/clinicians/{id}/invitation", handle: c.invitation},
-
-		{Pattern: "GET " + p + "/clients", handle: h.listClients},
-		{Pattern: "POST " + p + "/clients", handle: h.createClient},
-		{Pattern: "GET " + p + "/clients/{id}", handle: h.getClient},
-		{Pattern: "PATCH " + p + "/clients/{id}", handle: h.updateClient},
-		{Pattern: "POST " + p + "/clients/{id}/secret", handle: h.rotateClientSecret},
-		{Pattern: "DELETE " + p + "/clients/{id}", handle: h.deleteClient},
-
-		{Pattern: "GET " + p + "/audit", handle: h.listAudit},
+	rt := func(pattern string, fn handlerFunc, perms ...api.Permission) Route {
+		return Route{Pattern: pattern, handle: fn, Perms: perms}
 	}
+	routes := []Route{
+		{Pattern: "GET " + p + "/openapi.json", Public: true, handle: h.openAPI},
+		rt("GET "+p+"/me", h.me),
+	}
+	for _, s := range []*section{h.employees, h.clinicians} {
+		u, base := h.users(s), p+"/"+s.path
+		routes = append(routes,
+			rt("GET "+base, u.list, s.read),
+			rt("POST "+base, u.create, s.write),
+			rt("GET "+base+"/{id}", u.get, s.read),
+			rt("PATCH "+base+"/{id}", u.update, s.write),
+			rt("PUT "+base+"/{id}/roles", u.setRoles, s.roles),
+			rt("POST "+base+"/{id}/disable", u.disable, s.status),
+			rt("POST "+base+"/{id}/enable", u.enable, s.status),
+			rt("POST "+base+"/{id}/password-reset", u.passwordReset, s.notify),
+			rt("POST "+base+"/{id}/invitation", u.invitation, s.notify),
+		)
+	}
+	return append(routes,
+		rt("GET "+p+"/clients", h.listClients, api.PermClientsRead),
+		rt("POST "+p+"/clients", h.createClient, api.PermClientsWrite),
+		rt("GET "+p+"/clients/{id}", h.getClient, api.PermClientsRead),
+		rt("PATCH "+p+"/clients/{id}", h.updateClient, api.PermClientsWrite),
+		rt("POST "+p+"/clients/{id}/secret", h.rotateClientSecret, api.PermClientsWrite),
+		rt("DELETE "+p+"/clients/{id}", h.deleteClient, api.PermClientsWrite),
+
+		rt("GET "+p+"/audit", h.listAudit, api.PermAuditAll, api.PermAuditRecords),
+	)
 }
 
 // Routes returns the route table.
@@ -158,6 +152,10 @@ func (h *Handler) wrap(rt Route) http.Handler {
 		if !rt.Public {
 			var err error
 			if c.actor, c.token, err = h.authenticate(r); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			if err := mayUse(c.actor, rt.Perms); err != nil {
 				h.fail(w, r, err)
 				return
 			}
@@ -194,22 +192,22 @@ func (h *Handler) openAPI(w http.ResponseWriter, _ *http.Request, _ *call) {
 	_, _ = w.Write(api.OpenAPI())
 }
 
-// errNoMailer: the server was built without a Mailer.
-var errNoMailer = &apiError{code: api.CodeUnavailable, message: "email delivery is not configured on this server"}
-
-type noMailer struct{}
-
-func (noMailer) SendInvitation(context.Context, storage.Storage, storage.User) error {
-	return errNoMailer
-}
-func (noMailer) SendPasswordReset(context.Context, storage.Storage, storage.User) error {
-	return errNoMailer
-}
-func (noMailer) Queued() {}
-
-func (h *Handler) mailer() Mailer {
-	if h.d.Mail != nil {
-		return h.d.Mail
+// mayUse refuses a caller who holds none of perms (with none listed: no
+// permission at all). It runs before a route reads its body or query.
+func mayUse(actor storage.User, perms []api.Permission) error {
+	if len(perms) == 0 {
+		if !authz.IsStaff(actor.Roles) {
+			return apiErr(api.CodeForbidden, "your account has no role with access to the admin API")
+		}
+		return nil
 	}
-	return noMailer{}
+	var denial error
+	for _, p := range perms {
+		d := authz.Can(actor, p, nil)
+		if d == nil {
+			return nil
+		}
+		denial = d
+	}
+	return denial
 }

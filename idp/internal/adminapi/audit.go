@@ -11,6 +11,10 @@ import (
 	api "github.com/cliniconnects/identity/shared/adminapi"
 )
 
+// listRounds bounds how many store pages one audit list request reads to
+// fill a page with entries the caller may view.
+const listRounds = 4
+
 // listAudit answers GET /audit, newest first. With audit.all every entry;
 // with audit.records only entries about user records the caller may view
 // (their Employees and Clinicians sections), the cursor moving past the

@@ -2,17 +2,18 @@ package adminapi
 
 import (
 	"context"
-	"errors"
 	"slices"
 
+	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/authz"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	api "github.com/cliniconnects/identity/shared/adminapi"
 )
 
-// errUnchanged: a change's fn found nothing to change; nothing is written,
-// not even an audit entry.
-var errUnchanged = errors.New("unchanged")
+// errUnchanged: a change found nothing to change; nothing is written, not
+// even an audit entry. For users it is account.ErrUnchanged, which
+// account.EditUser honours.
+var errUnchanged = account.ErrUnchanged
 
 // userChange is one change to a user record of a section.
 type userChange struct {
@@ -25,21 +26,20 @@ type userChange struct {
 	// section and within the caller's reach); errUnchanged when there is
 	// nothing to do.
 	apply func(u *storage.User) error
-	// after runs in the same transaction once the record is written
-	// (revoke grants, send an email).
-	after func(ctx context.Context, tx storage.Storage, before, after storage.User) error
 }
 
-// changeUser runs ch in one transaction: read, authorize against the
-// current record, check the version, apply, refuse self lock-outs, write,
-// keep one active super admin, and append the audit entry. Nothing is
-// written unless all of it succeeds.
+// changeUser runs ch through account.EditUser, the one writer of users:
+// in one transaction the record is read, authorized against, its version
+// checked, changed, self lock-outs refused, written, one active super
+// admin kept — and what the change entails (revoked grants and voided
+// links when the email changes or the user is disabled, the notice to an
+// old address) and the audit entry, with the caller as actor, commit with
+// it. Nothing is written unless all of it succeeds.
 func (h *Handler) changeUser(ctx context.Context, c *call, ch userChange) (storage.User, error) {
-	var out storage.User
-	err := h.d.Store.InTx(ctx, func(tx storage.Storage) error {
-		var before storage.User
-		after, err := tx.UpdateUser(ctx, ch.id, 0, func(u *storage.User) error {
-			before = *u
+	return h.d.Accounts.EditUser(ctx, ch.id, account.Edit{
+		By: c.by(), Action: ch.action,
+		Apply: func(u *storage.User) error {
+			before := *u
 			before.Roles = slices.Clone(u.Roles)
 			if err := h.reach(c, ch.s, ch.perm, *u); err != nil {
 				return err
@@ -54,32 +54,18 @@ func (h *Handler) changeUser(ctx context.Context, c *call, ch userChange) (stora
 				return d
 			}
 			return nil
-		})
-		if errors.Is(err, errUnchanged) {
-			out = before
+		},
+		Check: func(ctx context.Context, tx storage.Storage, before, after storage.User) error {
+			if authz.LosesSuperAdmin(before, after) {
+				return h.keepSuperAdmin(ctx, tx)
+			}
 			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if authz.LosesSuperAdmin(before, after) {
-			if err := h.keepSuperAdmin(ctx, tx); err != nil {
-				return err
-			}
-		}
-		if ch.after != nil {
-			if err := ch.after(ctx, tx, before, after); err != nil {
-				return err
-			}
-		}
-		if err := c.audit(ctx, tx, h.d.Now(), ch.action, targetTypeUser, ch.id, userChanges(before, after)); err != nil {
-			return err
-		}
-		out = after
-		return nil
+		},
 	})
-	return out, err
 }
+
+// by is the caller as the account package records an actor.
+func (c *call) by() account.Actor { return account.Actor{ID: c.actor.ID, Source: c.source} }
 
 // reach checks that u belongs to section s (else: not found, as if the id
 // were unknown under this path) and that the caller may use perm on u.

@@ -62,6 +62,10 @@ func toAPIError(err error) *apiError {
 		return apiErr(d.Code, d.Reason)
 	case errors.As(err, &fe):
 		return &apiError{code: api.CodeValidation, message: msgValidation, fields: map[string]string{fe.Field: fe.Message}, cause: err}
+	case errors.Is(err, account.ErrNotInvited):
+		return &apiError{code: api.CodeInvalidState, message: "the user has already accepted an invitation; send a password reset instead", cause: err}
+	case errors.Is(err, account.ErrNotActive):
+		return &apiError{code: api.CodeInvalidState, message: "the user is not active; only an active user can reset their password", cause: err}
 	case errors.Is(err, storage.ErrEmailInUse):
 		return &apiError{code: api.CodeAlreadyExists, message: "the email address is in use by another user",
 			fields: map[string]string{"email": "is in use by another user"}, cause: err}

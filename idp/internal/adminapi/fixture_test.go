@@ -102,7 +102,7 @@ func newFixture(t *testing.T, b backend) *fixture {
 		Outbox: f.outbox, Issuer: f.issuer}
 	f.h, err = adminapi.New(adminapi.Deps{
 		Store: st, Keys: f.keys, Issuer: f.issuer, Hasher: cheapHasher,
-		Mail: adminapi.AccountMailer{Accounts: accounts}, Logger: testLogger(), Now: f.clock.Now,
+		Accounts: accounts, Logger: testLogger(), Now: f.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

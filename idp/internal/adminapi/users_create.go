@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -11,12 +10,9 @@ import (
 )
 
 // create answers POST /{section}: the user is stored invited and the
-// invitation is queued, with the audit entry, in one transaction.
+// invitation is queued, with the audit entry, in one transaction
+// (account.InviteUser).
 func (u userHandlers) create(w http.ResponseWriter, r *http.Request, c *call) {
-	if d := authz.Can(c.actor, u.s.write, nil); d != nil {
-		u.h.fail(w, r, d)
-		return
-	}
 	var nu storage.User
 	var err error
 	if u.s.typ == storage.UserTypeClinician {
@@ -39,37 +35,13 @@ func (u userHandlers) create(w http.ResponseWriter, r *http.Request, c *call) {
 		u.h.fail(w, r, err)
 		return
 	}
-	created, err := u.h.createUser(r.Context(), c, u.s, nu)
+	created, err := u.h.d.Accounts.InviteUser(r.Context(), nu, c.by(), u.s.actCreate)
 	if err != nil {
 		u.h.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", api.BasePath+"/"+u.s.path+"/"+url.PathEscape(created.ID))
 	u.respond(w, http.StatusCreated, created)
-}
-
-// createUser stores nu invited, sends the invitation and audits, in one
-// transaction.
-func (h *Handler) createUser(ctx context.Context, c *call, s *section, nu storage.User) (storage.User, error) {
-	var out storage.User
-	err := h.d.Store.InTx(ctx, func(tx storage.Storage) error {
-		u, err := tx.CreateUser(ctx, nu)
-		if err != nil {
-			return err
-		}
-		if err := h.mailer().SendInvitation(ctx, tx, u); err != nil {
-			return err
-		}
-		if err := c.audit(ctx, tx, h.d.Now(), s.actCreate, targetTypeUser, u.ID, userChanges(storage.User{}, u)); err != nil {
-			return err
-		}
-		out = u
-		return nil
-	})
-	if err == nil {
-		h.mailer().Queued()
-	}
-	return out, err
 }
 
 func newEmployee(in api.NewEmployee) (storage.User, error) {

@@ -1,7 +1,6 @@
 package adminapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -23,8 +22,8 @@ func actionPrecondition(w http.ResponseWriter, r *http.Request) (precondition, e
 
 // disable answers POST /{section}/{id}/disable: the user can no longer
 // sign in, and every session, refresh token and access token they hold is
-// revoked in the same transaction. Disabling a disabled user changes
-// nothing.
+// revoked and every open link voided in the same transaction (account
+// sees to that). Disabling a disabled user changes nothing.
 func (u userHandlers) disable(w http.ResponseWriter, r *http.Request, c *call) {
 	pre, err := actionPrecondition(w, r)
 	if err != nil {
@@ -39,9 +38,6 @@ func (u userHandlers) disable(w http.ResponseWriter, r *http.Request, c *call) {
 			}
 			usr.Status = storage.StatusDisabled
 			return nil
-		},
-		after: func(ctx context.Context, tx storage.Storage, _, after storage.User) error {
-			return tx.RevokeUserGrants(ctx, after.ID, u.h.d.Now())
 		},
 	})
 	if err != nil {

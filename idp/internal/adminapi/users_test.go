@@ -2,7 +2,10 @@ package adminapi_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -506,4 +509,115 @@ func TestLastSuperAdmin(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEmailChangeByAdmin: any change of the email through the API — here
+// by an assigning manager — ends every session and token of the user,
+// voids their open links and tells the old address, with the audit entry,
+// in one transaction; disabling voids the links as well.
+func TestEmailChangeByAdmin(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		manager := f.active(storage.UserTypeEmployee, storage.RoleAssigningManager)
+		emp := f.active(storage.UserTypeEmployee)
+		mc := f.client(manager)
+		if err := mc.SendEmployeePasswordReset(ctx, emp.ID); err != nil {
+			t.Fatal(err)
+		}
+		empToken := f.token(emp)
+		now := f.clock.Now()
+		rt := storage.RefreshToken{IDHash: randHex(32), FamilyID: "fam-" + randHex(4), ClientID: f.adminClient.ID, UserID: emp.ID,
+			Scopes: []string{"openid"}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := f.store.CreateRefreshToken(ctx, rt); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.CreateSession(ctx, storage.Session{IDHash: "s-" + emp.ID, UserID: emp.ID, AuthTime: now, CreatedAt: now,
+			LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		open := func() int {
+			t.Helper()
+			msgs := f.messages(emp.Email)
+			n := 0
+			for _, m := range msgs {
+				if strings.Contains(m.Text, "/reset?token=") {
+					n++
+				}
+			}
+			return n
+		}
+		if open() != 1 {
+			t.Fatal("no reset link sent")
+		}
+
+		newAddr := "moved-" + randHex(3) + "@example.com"
+		u, err := mc.UpdateEmployee(ctx, emp.ID, emp.Version, api.EmployeeUpdate{Email: &newAddr})
+		if err != nil || u.Email != newAddr || u.EmailVerified {
+			t.Fatalf("update: %+v %v", u, err)
+		}
+		if got, _ := f.store.GetRefreshToken(ctx, rt.IDHash); got.RevokedAt.IsZero() {
+			t.Fatal("refresh token live after an admin changed the email")
+		}
+		if _, err := f.store.GetSession(ctx, "s-"+emp.ID, f.clock.Now()); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("session after an admin changed the email: %v", err)
+		}
+		if r := f.do("GET", api.BasePath+"/me", empToken, ""); r.status != 401 {
+			t.Fatalf("access token after an admin changed the email: %d", r.status)
+		}
+		var notice bool
+		for _, m := range f.messages(emp.Email) {
+			if strings.Contains(m.Subject, "login email was changed") && strings.Contains(m.Text, newAddr) {
+				notice = true
+			}
+		}
+		if !notice {
+			t.Fatal("no notice to the old address")
+		}
+		es, _, err := f.store.ListAudit(ctx, storage.AuditQuery{TargetID: emp.ID, Action: api.ActionEmployeeUpdate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 1 || es[0].ActorID != manager.ID || es[0].SourceAddr != "127.0.0.1" {
+			t.Fatalf("audit: %+v", es)
+		}
+		assertNoOpenLinks(t, f, emp.ID)
+
+		// Disabling voids the links sent since.
+		admin := f.client(f.active(storage.UserTypeEmployee, storage.RoleAdmin))
+		if err := admin.SendEmployeePasswordReset(ctx, emp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.DisableEmployee(ctx, emp.ID); err != nil {
+			t.Fatal(err)
+		}
+		assertNoOpenLinks(t, f, emp.ID)
+	})
+}
+
+// assertNoOpenLinks fails when a one-time link of userID is open: every
+// token the store has for the user is used or voided.
+func assertNoOpenLinks(t *testing.T, f *fixture, userID string) {
+	t.Helper()
+	ctx := context.Background()
+	msgs, err := f.store.ListMessages(ctx, storage.MessageQuery{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`token=([A-Za-z0-9_-]{43})`)
+	for _, m := range msgs {
+		e, err := f.outbox.Open(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range re.FindAllStringSubmatch(e.Text, -1) {
+			sum := sha256.Sum256([]byte(raw[1]))
+			tok, err := f.store.GetOneTimeToken(ctx, hex.EncodeToString(sum[:]))
+			if err != nil || tok.UserID != userID {
+				continue
+			}
+			if tok.UsedAt.IsZero() && tok.VoidedAt.IsZero() {
+				t.Fatalf("open %s link sent to %s", tok.Purpose, tok.SentTo)
+			}
+		}
+	}
 }

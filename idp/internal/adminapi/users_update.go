@@ -96,7 +96,8 @@ func clinicianPatch(in api.ClinicianUpdate) (profilePatch, error) {
 func ptr[T any](v T) *T { return &v }
 
 // apply sets the sent members on u; errUnchanged when they equal what u
-// has. A new email is not verified.
+// has. (What a new email entails — unverified, grants revoked, links
+// voided, the old address told — is account.EditUser's.)
 func (p profilePatch) apply(u *storage.User) error {
 	before := *u
 	set := func(dst *string, v *string) {
@@ -111,9 +112,6 @@ func (p profilePatch) apply(u *storage.User) error {
 	set(&u.JobTitle, p.jobTitle)
 	set(&u.Department, p.department)
 	set(&u.Discipline, p.discipline)
-	if u.Email != before.Email {
-		u.EmailVerified = false
-	}
 	if u.GivenName == before.GivenName && u.FamilyName == before.FamilyName && u.Email == before.Email &&
 		u.Phone == before.Phone && u.JobTitle == before.JobTitle && u.Department == before.Department &&
 		u.Discipline == before.Discipline {

@@ -139,6 +139,24 @@ func CanTouch(actor, target storage.User) bool {
 	return UserRank(target.Roles) < UserRank(actor.Roles)
 }
 
+// OutOfReach returns the roles whose holders actor may not act on, by
+// rank (CanTouch): none for one who manages admins, else every role
+// ranking at or above the actor's highest. Lists leave their holders out
+// in the query itself.
+func OutOfReach(actor storage.User) []storage.Role {
+	if Permissions(actor.Roles).Has(adminapi.PermAdminsManage) {
+		return nil
+	}
+	rank := UserRank(actor.Roles)
+	var out []storage.Role
+	for _, r := range storage.Roles {
+		if Rank(r) >= rank {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Assignable returns the roles actor may grant and revoke: every role for
 // one who manages admins; otherwise those ranking below the actor's, if the
 // actor may set roles at all.

@@ -215,3 +215,21 @@ func TestSelfAndLastSuperAdmin(t *testing.T) {
 		})
 	}
 }
+
+// TestOutOfReach: the roles a list leaves out are exactly those whose
+// holders CanTouch refuses.
+func TestOutOfReach(t *testing.T) {
+	holders := [][]storage.Role{nil, {storage.RoleAssigningManager}, {storage.RoleAdmin}, {storage.RoleSuperAdmin},
+		{storage.RoleAdmin, storage.RoleAssigningManager}}
+	for _, actorRoles := range holders[1:] {
+		actor := storage.User{ID: "a", Status: storage.StatusActive, Roles: actorRoles}
+		hidden := OutOfReach(actor)
+		for _, roles := range holders {
+			target := storage.User{ID: "t", Roles: roles}
+			listed := !slices.ContainsFunc(roles, func(r storage.Role) bool { return slices.Contains(hidden, r) })
+			if listed != CanTouch(actor, target) {
+				t.Errorf("actor %v, target %v: listed %v, CanTouch %v", actorRoles, roles, listed, CanTouch(actor, target))
+			}
+		}
+	}
+}

@@ -39,7 +39,7 @@ func (h *Handler) submitEmailConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw := linkToken(r)
-	u, err := h.acct.ConfirmEmailChange(r.Context(), raw)
+	u, err := h.acct.ConfirmEmailChange(r.Context(), raw, sourceAddr(r))
 	switch {
 	case errors.Is(err, account.ErrEmailTaken):
 		h.message(w, r, http.StatusConflict, titleEmailTaken, []string{msgEmailTakenLink}, toAccount)

@@ -47,7 +47,7 @@ func (h *Handler) submitInvite(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, pageInvite, p)
 		return
 	}
-	_, err = h.acct.AcceptInvitation(r.Context(), raw, pw)
+	_, err = h.acct.AcceptInvitation(r.Context(), raw, pw, sourceAddr(r))
 	var fe *account.FieldError
 	switch {
 	case errors.As(err, &fe):
@@ -69,7 +69,7 @@ func (h *Handler) resendInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw := linkToken(r)
-	if err := h.acct.ResendExpiredInvitation(r.Context(), raw); err != nil {
+	if err := h.acct.ResendExpiredInvitation(r.Context(), raw, sourceAddr(r)); err != nil {
 		h.linkError(w, r, storage.PurposeInvitation, raw, err)
 		return
 	}

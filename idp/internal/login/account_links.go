@@ -63,10 +63,13 @@ var expiredTexts = map[string]linkErrorPage{
 	storage.PurposeEmailChange:   {Title: "This link has expired", Message: msgEmailExpired, Action: toAccount},
 }
 
+// replacedTexts answer a link that was voided: replaced by a newer one, or
+// voided with the user's grants (a password reset or change, signing out
+// everywhere, an email change, disabling).
 var replacedTexts = map[string]linkErrorPage{
-	storage.PurposePasswordReset: {Title: "A newer link was sent", Message: msgResetReplaced, Action: toForgot},
-	storage.PurposeInvitation:    {Title: "A newer invitation was sent", Message: msgInviteReplaced, Action: toSignIn},
-	storage.PurposeEmailChange:   {Title: "A newer link was sent", Message: msgEmailReplaced, Action: toAccount},
+	storage.PurposePasswordReset: {Title: "This link no longer works", Message: msgResetReplaced, Action: toForgot},
+	storage.PurposeInvitation:    {Title: "This invitation no longer works", Message: msgInviteReplaced, Action: toSignIn},
+	storage.PurposeEmailChange:   {Title: "This link no longer works", Message: msgEmailReplaced, Action: toAccount},
 }
 
 var usedTexts = map[string]linkErrorPage{

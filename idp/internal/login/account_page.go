@@ -61,6 +61,12 @@ func (p accountPage) Roles() string {
 	return strings.Join(out, ", ")
 }
 
+// self is the signed-in user u acting on their own account from r's
+// client address, as the audit log records them.
+func self(r *http.Request, u storage.User) account.Actor {
+	return account.Actor{ID: u.ID, Source: sourceAddr(r)}
+}
+
 // signedIn returns the browser's session and its user, who must be active.
 // Without one it has sent the browser to sign in and reports false; a
 // session of a user who may no longer sign in is ended on the way.
@@ -124,7 +130,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	_, err := h.acct.ChangePassword(ctx, u.ID, current, pw)
+	_, err := h.acct.ChangePassword(ctx, self(r, u), current, pw)
 	var fe *account.FieldError
 	switch {
 	case errors.Is(err, account.ErrWrongPassword):
@@ -162,6 +168,9 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 
 // requestEmailChange answers POST /account/email: a confirmation link goes
 // to the new address, a notice to the current one; nothing changes yet.
+// The answer is the same whether or not another account uses the new
+// address (its owner is told by email instead), so the page tells nobody
+// which addresses have accounts.
 func (h *Handler) requestEmailChange(w http.ResponseWriter, r *http.Request) {
 	_, u, ok := h.signedIn(w, r)
 	if !ok || !h.parseForm(w, r) {
@@ -185,7 +194,7 @@ func (h *Handler) requestEmailChange(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest)
 		return
 	}
-	err := h.acct.RequestEmailChange(r.Context(), u.ID, current, newEmail)
+	err := h.acct.RequestEmailChange(r.Context(), self(r, u), current, newEmail)
 	var fe *account.FieldError
 	switch {
 	case errors.Is(err, account.ErrSameEmail):
@@ -204,10 +213,6 @@ func (h *Handler) requestEmailChange(w http.ResponseWriter, r *http.Request) {
 		p.EmailError = msgTryLater
 		w.Header().Set("Retry-After", strconv.Itoa(15*60))
 		fail(http.StatusTooManyRequests)
-		return
-	case errors.Is(err, account.ErrEmailTaken):
-		p.NewEmail.Error = msgEmailTakenField
-		fail(http.StatusConflict)
 		return
 	case errors.Is(err, account.ErrNotActive):
 		h.endSessionAndSignIn(w, r)
@@ -235,7 +240,7 @@ func (h *Handler) signOutEverywhere(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := h.acct.SignOutEverywhere(r.Context(), u.ID); err != nil {
+	if err := h.acct.SignOutEverywhere(r.Context(), self(r, u)); err != nil {
 		h.internalError(w, r, "signing out everywhere", err)
 		return
 	}

@@ -88,7 +88,7 @@ func (h *Handler) submitReset(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, pageReset, p)
 		return
 	}
-	_, err = h.acct.ResetPassword(r.Context(), raw, pw)
+	_, err = h.acct.ResetPassword(r.Context(), raw, pw, sourceAddr(r))
 	var fe *account.FieldError
 	switch {
 	case errors.As(err, &fe):

@@ -185,7 +185,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	}
 	admin, err := adminapi.New(adminapi.Deps{
 		Store: d.Store, Keys: km, Issuer: cfg.Issuer, Hasher: d.Hasher,
-		Mail: adminapi.AccountMailer{Accounts: acct}, Logger: d.Logger, Now: d.Now,
+		Accounts: acct, Logger: d.Logger, Now: d.Now,
 	})
 	if err != nil {
 		return nil, err
