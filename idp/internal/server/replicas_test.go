@@ -78,11 +78,27 @@ func TestTwoInstances(t *testing.T) {
 	if err != nil {
 		t.Fatalf("refresh on A: %v", err)
 	}
+	// A retry on B of the token A just rotated (its answer lost) works and
+	// retires A's successor; once the retry's successor is used, the old
+	// token is reuse on either replica.
 	e.sw.set(b)
-	if _, err := e.refresh(f.cfg, tok2.RefreshToken); errorCode(err) != "invalid_grant" {
-		t.Fatalf("reuse on B of a token A rotated: %v", err)
+	retry, err := e.refresh(f.cfg, tok2.RefreshToken)
+	if err != nil {
+		t.Fatalf("retry on B of a token A rotated: %v", err)
 	}
 	if _, err := e.refresh(f.cfg, tok3.RefreshToken); errorCode(err) != "invalid_grant" {
+		t.Fatalf("A's successor after B's retry: %v, want invalid_grant", err)
+	}
+	e.sw.set(a)
+	tok4, err := e.refresh(f.cfg, retry.RefreshToken)
+	if err != nil {
+		t.Fatalf("refresh on A with B's successor: %v", err)
+	}
+	e.sw.set(b)
+	if _, err := e.refresh(f.cfg, tok2.RefreshToken); errorCode(err) != "invalid_grant" {
+		t.Fatalf("reuse on B of a token whose successor A used: %v", err)
+	}
+	if _, err := e.refresh(f.cfg, tok4.RefreshToken); errorCode(err) != "invalid_grant" {
 		t.Fatalf("family not revoked across replicas: %v", err)
 	}
 	f2 := newFlow(e.oauth2Config(c))
