@@ -165,6 +165,57 @@ func TestInvalidConfigNamesSetting(t *testing.T) {
 	}
 }
 
+// A provider others can reach must send its emails (sign-in links) by
+// SMTP: serve refuses to start without IDP_SMTP_URL, in one line, before it
+// writes anything.
+func TestServeRefusesFileMailForReachableIssuer(t *testing.T) {
+	c := newCLI(t)
+	c.env["IDP_ISSUER"] = "https://id.example.com"
+	c.env["IDP_LISTEN"] = "127.0.0.1:0"
+	code, out, errs := c.run("", "serve")
+	if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 ||
+		!strings.HasPrefix(errs, "idp: missing IDP_SMTP_URL: ") || !strings.Contains(errs, "IDP_MAIL_FILE") {
+		t.Fatalf("exit %d, stderr %q, stdout %q; want exit 1 and one line about IDP_SMTP_URL", code, errs, out)
+	}
+	assertEmptyDir(t, c.env["IDP_DATA_DIR"])
+}
+
+// The key-encryption key is never taken from the command line, where ps
+// shows it to every local user.
+func TestServeRefusesSecretKeyFlag(t *testing.T) {
+	c := newCLI(t)
+	const key = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMTI="
+	for _, args := range [][]string{{"serve", "--secret-key", key}, {"serve", "--secret-key=" + key}, {"user", "list", "-secret-key", key}} {
+		// A serve that took the key would run until stopped.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		var outb, errb syncBuffer
+		code := run(ctx, args, env{strings.NewReader(""), &outb, &errb, func(k string) string { return c.env[k] }})
+		cancel()
+		out, errs := outb.String(), errb.String()
+		if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "--secret-key is not accepted") ||
+			!strings.Contains(errs, "IDP_SECRET_KEY") || strings.Contains(errs+out, key) {
+			t.Fatalf("%v: exit %d, stderr %q; want one line naming IDP_SECRET_KEY, without the key", args[:2], code, errs)
+		}
+	}
+	assertEmptyDir(t, c.env["IDP_DATA_DIR"])
+}
+
+// assertEmptyDir fails unless dir holds nothing (no store, no key file).
+func assertEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		names := []string{}
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("data directory written: %v", names)
+	}
+}
+
 func TestServeBootstrapsAndIsReady(t *testing.T) {
 	c := newCLI(t)
 	c.env["IDP_LISTEN"] = "127.0.0.1:0"
@@ -226,6 +277,7 @@ func TestKeysRotate(t *testing.T) {
 func TestUserAddInvite(t *testing.T) {
 	c := newCLI(t)
 	c.env["IDP_ISSUER"] = "https://id.example.com"
+	c.env["IDP_MAIL_FILE"] = "true" // development: files although the issuer is not loopback
 	code, out, errs := c.run("", "user", "add", "--invite", "--email", "dee@example.com", "--given-name", "Dee", "--family-name", "Moss", "--type", "clinician")
 	if code != 0 || !strings.Contains(out, "invited clinician dee@example.com") || !strings.Contains(out, "invitation sent to dee@example.com; the link expires in 7 days") {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)

@@ -105,7 +105,7 @@ func userInvite(ctx context.Context, e env, cfg config.Config, logger *slog.Logg
 		return storage.User{}, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
 	// The server opens what the CLI seals: both use the configured KEK.
-	kek, err := keys.LoadOrCreateKEK(cfg.SecretKey, cfg.DataDir)
+	kek, err := keys.LoadOrCreateKEK(cfg.SecretKey, cfg.SecretKeyFile, cfg.DataDir)
 	if err != nil {
 		return storage.User{}, err
 	}

@@ -22,7 +22,8 @@ type Config struct {
 	DataDir           string        // IDP_DATA_DIR: SQLite file, key file, mail drop
 	BootstrapEmail    string        // IDP_BOOTSTRAP_EMAIL: first super admin of an empty store
 	PasswordMinLength int           // IDP_PASSWORD_MIN_LENGTH: 8…256
-	SecretKey         string        // IDP_SECRET_KEY: key-encryption key (base64, 32 bytes); default: a key file in DataDir
+	SecretKey         string        // IDP_SECRET_KEY (environment only): key-encryption key (base64, 32 bytes)
+	SecretKeyFile     string        // IDP_SECRET_KEY_FILE: file holding the key-encryption key; default: <DataDir>/secret.key
 	KeyRotation       time.Duration // IDP_KEY_ROTATION: how often the signing key changes
 	AccessTokenTTL    time.Duration // IDP_ACCESS_TOKEN_TTL
 	IDTokenTTL        time.Duration // IDP_ID_TOKEN_TTL
@@ -35,7 +36,8 @@ type Config struct {
 	LockAfter          int           // IDP_LOCK_AFTER: failed sign-ins before an account is locked
 	LockFor            time.Duration // IDP_LOCK_FOR: how long the lock lasts
 	LogLevel           string        // IDP_LOG_LEVEL: debug, info, warn, error
-	SMTPURL            string        // IDP_SMTP_URL: smtp:// or smtps:// server; "" writes .eml files into <DataDir>/mail
+	SMTPURL            string        // IDP_SMTP_URL: smtp:// or smtps:// server; "" writes .eml files into <DataDir>/mail (see FileMailAllowed)
+	MailFile           bool          // IDP_MAIL_FILE: allow the .eml file sender on an issuer that is not loopback (development only)
 	MailFrom           string        // IDP_MAIL_FROM: sender of every email
 	ResetTTL           time.Duration // IDP_RESET_TTL: lifetime of a password reset link
 	InviteTTL          time.Duration // IDP_INVITE_TTL: lifetime of an invitation link
@@ -53,6 +55,14 @@ type setting struct {
 	set                  func(c *Config, v string) error
 }
 
+// envOnly lists the settings that are secrets: a command line is visible to
+// every local user (ps, /proc/<pid>/cmdline, shell history), so they are
+// read from the environment (or a file) only. Their flags exist only to be
+// refused with a message naming the variable.
+var envOnly = map[string]string{
+	"IDP_SECRET_KEY": "set IDP_SECRET_KEY in the environment, or name a key file with IDP_SECRET_KEY_FILE",
+}
+
 var settings = []setting{
 	{"IDP_ISSUER", "issuer", "http://localhost:8080", "public base URL of the provider", func(c *Config, v string) error { c.Issuer = strings.TrimRight(v, "/"); return nil }},
 	{"IDP_LISTEN", "listen", "127.0.0.1:8080", "address to listen on", func(c *Config, v string) error { c.Listen = v; return nil }},
@@ -60,7 +70,8 @@ var settings = []setting{
 	{"IDP_DATABASE", "database", "", "SQLite file path or postgres:// URL (default: <data-dir>/idp.db)", func(c *Config, v string) error { c.Database = v; return nil }},
 	{"IDP_BOOTSTRAP_EMAIL", "bootstrap-email", "admin@localhost", "email of the super admin created in an empty store", func(c *Config, v string) error { c.BootstrapEmail = v; return nil }},
 	{"IDP_PASSWORD_MIN_LENGTH", "password-min-length", "15", "minimum password length (8…256)", intSetter(func(c *Config) *int { return &c.PasswordMinLength })},
-	{"IDP_SECRET_KEY", "secret-key", "", "base64 key-encryption key, 32 bytes (default: generated into <data-dir>/secret.key)", func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{"IDP_SECRET_KEY", "secret-key", "", "base64 key-encryption key, 32 bytes; environment only, never a flag (default: IDP_SECRET_KEY_FILE, else generated into <data-dir>/secret.key)", func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{"IDP_SECRET_KEY_FILE", "secret-key-file", "", "file holding the key-encryption key (base64 or 32 raw bytes, mode 0600 or stricter) (default: <data-dir>/secret.key)", func(c *Config, v string) error { c.SecretKeyFile = v; return nil }},
 	{"IDP_KEY_ROTATION", "key-rotation", "720h", "signing key rotation period", durSetter(func(c *Config) *time.Duration { return &c.KeyRotation })},
 	{"IDP_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "access token lifetime", durSetter(func(c *Config) *time.Duration { return &c.AccessTokenTTL })},
 	{"IDP_ID_TOKEN_TTL", "id-token-ttl", "1h", "ID token lifetime", durSetter(func(c *Config) *time.Duration { return &c.IDTokenTTL })},
@@ -78,6 +89,7 @@ var settings = []setting{
 	{"IDP_LOCK_FOR", "lock-for", "15m", "how long a locked account stays locked", durSetter(func(c *Config) *time.Duration { return &c.LockFor })},
 	{"IDP_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"IDP_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:587?starttls=mandatory|opportunistic|none or smtps://host:465 (default: .eml files in <data-dir>/mail)", func(c *Config, v string) error { c.SMTPURL = v; return nil }},
+	{"IDP_MAIL_FILE", "mail-file", "false", "true: write emails as .eml files and log their links even though the issuer is not loopback (development only)", boolSetter(func(c *Config) *bool { return &c.MailFile })},
 	{"IDP_MAIL_FROM", "mail-from", "CliniConnects Identity <no-reply@localhost>", "sender address of every email", func(c *Config, v string) error { c.MailFrom = v; return nil }},
 	{"IDP_RESET_TTL", "reset-ttl", "30m", "password reset link lifetime", durSetter(func(c *Config) *time.Duration { return &c.ResetTTL })},
 	{"IDP_INVITE_TTL", "invite-ttl", "168h", "invitation link lifetime", durSetter(func(c *Config) *time.Duration { return &c.InviteTTL })},
@@ -116,6 +128,17 @@ func intSetter(field func(*Config) *int) func(*Config, string) error {
 	}
 }
 
+func boolSetter(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
 func durSetter(field func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
@@ -131,9 +154,20 @@ func durSetter(field func(*Config) *time.Duration) func(*Config, string) error {
 // environment, so a flag wins over its variable.
 func Register(fs *flag.FlagSet) {
 	for _, s := range settings {
+		if hint, ok := envOnly[s.env]; ok {
+			fs.Var(new(refusedFlag), s.flag, "not accepted on the command line (visible in ps): "+hint)
+			continue
+		}
 		fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
 	}
 }
+
+// refusedFlag stands for a secret's flag: it notes that it was given and
+// forgets the value, which Load then refuses.
+type refusedFlag struct{ given bool }
+
+func (f *refusedFlag) String() string   { return "" }
+func (f *refusedFlag) Set(string) error { f.given = true; return nil }
 
 // Load builds the configuration from defaults, then getenv, then flags set
 // on fs (which may be nil). The error names the setting in one line.
@@ -144,7 +178,11 @@ func Load(getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 		if e := getenv(s.env); e != "" {
 			v, from = e, s.env
 		}
-		if fs != nil {
+		if hint, ok := envOnly[s.env]; ok {
+			if f, ok := fsLookup(fs, s.flag).(*refusedFlag); ok && f.given {
+				return Config{}, fmt.Errorf("--%s is not accepted: a secret on the command line is visible to every user of the machine (ps); %s", s.flag, hint)
+			}
+		} else if fs != nil {
 			if f := fs.Lookup(s.flag); f != nil && f.Value.String() != "" {
 				v, from = f.Value.String(), "--"+s.flag
 			}
@@ -157,6 +195,17 @@ func Load(getenv func(string) string, fs *flag.FlagSet) (Config, error) {
 		c.Database = filepath.Join(c.DataDir, "idp.db")
 	}
 	return c, c.validate()
+}
+
+// fsLookup is the value of fs's flag name, nil when there is none.
+func fsLookup(fs *flag.FlagSet, name string) flag.Value {
+	if fs == nil {
+		return nil
+	}
+	if f := fs.Lookup(name); f != nil {
+		return f.Value
+	}
+	return nil
 }
 
 func (c Config) validate() error {
@@ -193,6 +242,15 @@ func (c Config) validate() error {
 			return errors.New("invalid IDP_SMTP_URL: starttls must be mandatory, opportunistic or none")
 		}
 	}
+	if c.SecretKey != "" && c.SecretKeyFile != "" {
+		return errors.New("invalid IDP_SECRET_KEY_FILE: IDP_SECRET_KEY is set too; set one of them")
+	}
+	if c.MailFile && c.SMTPURL != "" {
+		return errors.New("invalid IDP_MAIL_FILE: IDP_SMTP_URL is set too; mail goes either to files or to the SMTP server")
+	}
+	if c.SMTPURL == "" && !c.FileMailAllowed() {
+		return fmt.Errorf("missing IDP_SMTP_URL: the issuer %s is not a loopback address, and without an SMTP server emails and their sign-in links would be written to files and the log (IDP_MAIL_FILE=true allows that for development only)", c.Issuer)
+	}
 	if a, err := mail.ParseAddress(c.MailFrom); err != nil || a.Address == "" {
 		return fmt.Errorf("invalid IDP_MAIL_FROM: %q is not an address such as Name <no-reply@example.com>", c.MailFrom)
 	}
@@ -202,6 +260,19 @@ func (c Config) validate() error {
 		return fmt.Errorf("invalid IDP_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
 	}
 	return nil
+}
+
+// FileMailAllowed reports whether emails may be written as .eml files with
+// their links logged (notify's FileSender) instead of being sent: only for
+// a loopback issuer, which nobody else can reach, or when IDP_MAIL_FILE
+// says this is development. Links in those files and log lines sign people
+// in, so a reachable provider must send them by SMTP.
+func (c Config) FileMailAllowed() bool {
+	if c.MailFile {
+		return true
+	}
+	u, err := url.Parse(c.Issuer)
+	return err == nil && IsLoopback(u.Hostname())
 }
 
 // Secure reports whether the issuer is https (cookies get the Secure flag).

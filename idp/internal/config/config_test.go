@@ -60,7 +60,7 @@ func TestInvalidNamesTheSetting(t *testing.T) {
 }
 
 func TestHTTPSIssuerIsSecure(t *testing.T) {
-	c, err := Load(env(map[string]string{"IDP_ISSUER": "https://id.example.com/"}), nil)
+	c, err := Load(env(map[string]string{"IDP_ISSUER": "https://id.example.com/", "IDP_SMTP_URL": "smtp://mail.example.com"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +117,67 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"IDP_TRUSTED_PROXIES": "10.0.0.0/8,proxy"}), nil); err == nil || !strings.Contains(err.Error(), "IDP_TRUSTED_PROXIES") {
 		t.Fatalf("bad entry: %v", err)
+	}
+}
+
+// A key on the command line is visible to every local user (ps): the flag
+// is refused with a message naming the variable, and the value is never
+// echoed.
+func TestSecretKeyFlagRefused(t *testing.T) {
+	for _, args := range [][]string{{"--secret-key", "c2VjcmV0LWtleS12YWx1ZQ=="}, {"-secret-key=c2VjcmV0LWtleS12YWx1ZQ=="}} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		Register(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatalf("%v: parse: %v", args, err)
+		}
+		_, err := Load(env(nil), fs)
+		if err == nil || !strings.Contains(err.Error(), "IDP_SECRET_KEY") || strings.Contains(err.Error(), "c2VjcmV0") || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("%v: err = %v, want one line naming IDP_SECRET_KEY without the value", args, err)
+		}
+	}
+	// The variable and the key file still work.
+	c, err := Load(env(map[string]string{"IDP_SECRET_KEY": "k"}), nil)
+	if err != nil || c.SecretKey != "k" {
+		t.Fatalf("IDP_SECRET_KEY: %+v, %v", c, err)
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	Register(fs)
+	if err := fs.Parse([]string{"--secret-key-file", "/run/secrets/kek"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = Load(env(nil), fs); err != nil || c.SecretKeyFile != "/run/secrets/kek" {
+		t.Fatalf("--secret-key-file: %+v, %v", c, err)
+	}
+	if _, err := Load(env(map[string]string{"IDP_SECRET_KEY": "k", "IDP_SECRET_KEY_FILE": "/x"}), nil); err == nil || !strings.Contains(err.Error(), "IDP_SECRET_KEY_FILE") {
+		t.Fatalf("both set: %v", err)
+	}
+}
+
+// Emails carry sign-in links; the file sender writes them to disk and the
+// log, which only a provider nobody else can reach may do.
+func TestFileMailNeedsLoopbackIssuerOrDevelopment(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string // "" = valid
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{"IDP_ISSUER": "http://127.0.0.1:8080"}, ""},
+		{map[string]string{"IDP_ISSUER": "https://id.example.com"}, "IDP_SMTP_URL"},
+		{map[string]string{"IDP_ISSUER": "https://id.example.com", "IDP_SMTP_URL": "smtp://mail.example.com"}, ""},
+		{map[string]string{"IDP_ISSUER": "https://id.example.com", "IDP_MAIL_FILE": "true"}, ""},
+		{map[string]string{"IDP_ISSUER": "https://id.example.com", "IDP_MAIL_FILE": "1"}, ""},
+		{map[string]string{"IDP_ISSUER": "https://id.example.com", "IDP_MAIL_FILE": "false"}, "IDP_SMTP_URL"},
+		{map[string]string{"IDP_MAIL_FILE": "maybe"}, "IDP_MAIL_FILE"},
+		{map[string]string{"IDP_MAIL_FILE": "true", "IDP_SMTP_URL": "smtp://mail.example.com"}, "IDP_MAIL_FILE"},
+	} {
+		c, err := Load(env(tc.env), nil)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n")):
+			t.Errorf("%v: err = %v, want one line naming %s", tc.env, err, tc.want)
+		case err == nil && c.SMTPURL == "" && !c.FileMailAllowed():
+			t.Errorf("%v: valid without SMTP but files not allowed", tc.env)
+		}
 	}
 }

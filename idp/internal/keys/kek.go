@@ -19,15 +19,19 @@ import (
 const KEKSize = 32
 
 // KeyFileName is the file in the data directory that holds the generated
-// key-encryption key when IDP_SECRET_KEY is not set.
+// key-encryption key when neither IDP_SECRET_KEY nor IDP_SECRET_KEY_FILE is
+// set.
 const KeyFileName = "secret.key"
 
-// LoadOrCreateKEK returns the key-encryption key. secretKeyB64 (the value of
-// IDP_SECRET_KEY: base64 of exactly 32 bytes) wins when set. Otherwise the key
-// is read from <dataDir>/secret.key, which is created with 32 random bytes
-// (mode 0600) when it does not exist yet. Errors name the setting or the file
-// and never include key material.
-func LoadOrCreateKEK(secretKeyB64, dataDir string) ([]byte, error) {
+// LoadOrCreateKEK returns the key-encryption key, from the first of:
+// secretKeyB64 (IDP_SECRET_KEY: base64 of exactly 32 bytes); keyFile
+// (IDP_SECRET_KEY_FILE), which must exist; <dataDir>/secret.key, created
+// with 32 random bytes (mode 0600) when it does not exist yet. A key file
+// holds base64 or the 32 raw bytes and must not be readable by group or
+// others. There is deliberately no way to pass the key as an argument: a
+// command line is visible to every local user. Errors name the setting or
+// the file and never include key material.
+func LoadOrCreateKEK(secretKeyB64, keyFile, dataDir string) ([]byte, error) {
 	if secretKeyB64 != "" {
 		k, err := decodeKey(secretKeyB64)
 		if err != nil {
@@ -35,8 +39,18 @@ func LoadOrCreateKEK(secretKeyB64, dataDir string) ([]byte, error) {
 		}
 		return k, nil
 	}
+	if keyFile != "" {
+		k, err := readKeyFile(keyFile)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("invalid IDP_SECRET_KEY_FILE: key file %s does not exist", keyFile)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("invalid IDP_SECRET_KEY_FILE: %w", err)
+		}
+		return k, nil
+	}
 	if dataDir == "" {
-		return nil, errors.New("no key-encryption key: set IDP_SECRET_KEY or IDP_DATA_DIR")
+		return nil, errors.New("no key-encryption key: set IDP_SECRET_KEY, IDP_SECRET_KEY_FILE or IDP_DATA_DIR")
 	}
 	path := filepath.Join(dataDir, KeyFileName)
 	k, err := readKeyFile(path)
@@ -151,7 +165,7 @@ const sealVersion = 1
 
 // ErrWrongKEK is returned when sealed data cannot be opened: it was sealed
 // with another key-encryption key, for another id, or it is corrupt.
-var ErrWrongKEK = errors.New("keys: cannot decrypt: wrong key-encryption key (IDP_SECRET_KEY / secret.key) or corrupt data")
+var ErrWrongKEK = errors.New("keys: cannot decrypt: wrong key-encryption key (IDP_SECRET_KEY, IDP_SECRET_KEY_FILE or secret.key) or corrupt data")
 
 // Seal encrypts plaintext with AES-256-GCM under kek, binding it to aad (for
 // signing keys: the key id), and returns version || nonce || ciphertext.

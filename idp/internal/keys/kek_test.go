@@ -16,7 +16,7 @@ func TestLoadOrCreateKEK(t *testing.T) {
 
 	t.Run("setting wins over the file", func(t *testing.T) {
 		dir := t.TempDir()
-		k, err := LoadOrCreateKEK(b64, dir)
+		k, err := LoadOrCreateKEK(b64, "", dir)
 		if err != nil || !bytes.Equal(k, raw) {
 			t.Fatalf("got %x, %v", k, err)
 		}
@@ -26,7 +26,7 @@ func TestLoadOrCreateKEK(t *testing.T) {
 	})
 	t.Run("bad settings are named", func(t *testing.T) {
 		for _, v := range []string{"not base64!!", base64.StdEncoding.EncodeToString([]byte("short"))} {
-			_, err := LoadOrCreateKEK(v, t.TempDir())
+			_, err := LoadOrCreateKEK(v, "", t.TempDir())
 			if err == nil || !strings.Contains(err.Error(), "IDP_SECRET_KEY") {
 				t.Errorf("%q: err = %v, want one naming IDP_SECRET_KEY", v, err)
 			}
@@ -34,7 +34,7 @@ func TestLoadOrCreateKEK(t *testing.T) {
 	})
 	t.Run("file created once, 0600, then reused", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "data")
-		k1, err := LoadOrCreateKEK("", dir)
+		k1, err := LoadOrCreateKEK("", "", dir)
 		if err != nil || len(k1) != KEKSize {
 			t.Fatalf("create: %x, %v", k1, err)
 		}
@@ -42,7 +42,7 @@ func TestLoadOrCreateKEK(t *testing.T) {
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("key file mode %v, %v; want 0600", fi.Mode().Perm(), err)
 		}
-		k2, err := LoadOrCreateKEK("", dir)
+		k2, err := LoadOrCreateKEK("", "", dir)
 		if err != nil || !bytes.Equal(k1, k2) {
 			t.Fatalf("second load gave another key (%v)", err)
 		}
@@ -60,7 +60,7 @@ func TestLoadOrCreateKEK(t *testing.T) {
 		if err := os.Chmod(path, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadOrCreateKEK("", dir)
+		_, err := LoadOrCreateKEK("", "", dir)
 		if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 			t.Fatalf("err = %v, want advice to chmod 600", err)
 		}
@@ -70,13 +70,41 @@ func TestLoadOrCreateKEK(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, KeyFileName), []byte("garbage"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadOrCreateKEK("", dir)
+		_, err := LoadOrCreateKEK("", "", dir)
 		if err == nil || !strings.Contains(err.Error(), KeyFileName) {
 			t.Fatalf("err = %v, want one naming the file", err)
 		}
 	})
+	t.Run("IDP_SECRET_KEY_FILE", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(t.TempDir(), "kek")
+		if err := os.WriteFile(path, []byte(b64+"\n"), 0o400); err != nil {
+			t.Fatal(err)
+		}
+		k, err := LoadOrCreateKEK("", path, dir)
+		if err != nil || !bytes.Equal(k, raw) {
+			t.Fatalf("got %x, %v", k, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, KeyFileName)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("key file generated although IDP_SECRET_KEY_FILE was set: %v", err)
+		}
+		for name, p := range map[string]string{"missing": filepath.Join(dir, "nope"), "group-readable": path} {
+			if name == "group-readable" {
+				if err := os.Chmod(path, 0o640); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := LoadOrCreateKEK("", p, dir)
+			if err == nil || !strings.Contains(err.Error(), "IDP_SECRET_KEY_FILE") || strings.Contains(err.Error(), b64) {
+				t.Errorf("%s file: err = %v, want one naming IDP_SECRET_KEY_FILE without the key", name, err)
+			}
+			if _, err := os.Stat(p); name == "missing" && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a missing IDP_SECRET_KEY_FILE was created")
+			}
+		}
+	})
 	t.Run("no setting, no data dir", func(t *testing.T) {
-		if _, err := LoadOrCreateKEK("", ""); err == nil {
+		if _, err := LoadOrCreateKEK("", "", ""); err == nil {
 			t.Fatal("want an error")
 		}
 	})

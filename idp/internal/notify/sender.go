@@ -23,14 +23,24 @@ type Sender interface {
 	Send(ctx context.Context, e Email) error
 }
 
+// ErrFileMailRefused: no SMTP server is configured and the issuer is
+// reachable by others, so the file sender (links in files and in the log)
+// may not stand in for one.
+var ErrFileMailRefused = errors.New("missing IDP_SMTP_URL: emails may be written to files only for a loopback issuer or with IDP_MAIL_FILE=true (development)")
+
 // NewSender returns the sender the configuration asks for: an SMTPSender
-// for IDP_SMTP_URL, or, when that is empty, a FileSender writing into
-// <DataDir>/mail.
+// for IDP_SMTP_URL, or, when that is empty and cfg.FileMailAllowed (a
+// loopback issuer, or IDP_MAIL_FILE), a FileSender writing into
+// <DataDir>/mail. Otherwise ErrFileMailRefused: config.Load refuses such a
+// configuration already; this keeps every other path to a sender honest.
 func NewSender(cfg config.Config, logger *slog.Logger) (Sender, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.SMTPURL == "" {
+		if !cfg.FileMailAllowed() {
+			return nil, ErrFileMailRefused
+		}
 		dir := filepath.Join(cfg.DataDir, "mail")
 		logger.Info("no IDP_SMTP_URL: emails are written as .eml files", "dir", dir)
 		return &FileSender{Dir: dir, From: cfg.MailFrom, Issuer: cfg.Issuer, Logger: logger}, nil

@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -255,6 +256,36 @@ func TestNewSender(t *testing.T) {
 	}
 	if ss, ok := s.(*SMTPSender); !ok || ss.addr() != "mail.example.com:465" {
 		t.Fatalf("NewSender with SMTP = %#v", s)
+	}
+}
+
+// Links in .eml files and in the log sign people in: a provider others can
+// reach must send them by SMTP, unless development is said explicitly.
+func TestNewSenderRefusesFilesForAReachableIssuer(t *testing.T) {
+	for _, tc := range []struct {
+		issuer   string
+		mailFile bool
+		ok       bool
+	}{
+		{"http://localhost:8080", false, true},
+		{"http://127.0.0.1:8080", false, true},
+		{"http://[::1]:8080", false, true},
+		{"https://id.example.com", false, false},
+		{"https://10.0.0.7", false, false},
+		{"https://localhost.example.com", false, false},
+		{"https://id.example.com", true, true},
+	} {
+		cfg := config.Config{DataDir: t.TempDir(), MailFrom: testFrom, Issuer: tc.issuer, MailFile: tc.mailFile}
+		s, err := NewSender(cfg, nil)
+		if tc.ok {
+			if _, isFile := s.(*FileSender); err != nil || !isFile {
+				t.Errorf("issuer %s, IDP_MAIL_FILE=%v: %#v, %v; want a FileSender", tc.issuer, tc.mailFile, s, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrFileMailRefused) || s != nil {
+			t.Errorf("issuer %s without IDP_SMTP_URL: %#v, %v; want ErrFileMailRefused", tc.issuer, s, err)
+		}
 	}
 }
 

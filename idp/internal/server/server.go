@@ -35,8 +35,8 @@ type Deps struct {
 	Now func() time.Time
 	// KEK is the key-encryption key. It encrypts the signing keys at rest
 	// and op's CryptoKey is derived from it, so every replica must have the
-	// same one. nil means keys.LoadOrCreateKEK(Config.SecretKey,
-	// Config.DataDir): IDP_SECRET_KEY, else <data dir>/secret.key.
+	// same one. nil means keys.LoadOrCreateKEK: IDP_SECRET_KEY, else
+	// IDP_SECRET_KEY_FILE, else <data dir>/secret.key.
 	KEK []byte
 	// Hasher hashes and verifies passwords and client secrets. The zero
 	// value uses password.DefaultParams; tests pass cheap parameters.
@@ -79,7 +79,7 @@ func (d *Deps) resolveKEK() error {
 	if d.KEK != nil {
 		return nil
 	}
-	kek, err := keys.LoadOrCreateKEK(d.Config.SecretKey, d.Config.DataDir)
+	kek, err := keys.LoadOrCreateKEK(d.Config.SecretKey, d.Config.SecretKeyFile, d.Config.DataDir)
 	if err != nil {
 		return err
 	}
