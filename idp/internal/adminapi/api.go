@@ -22,10 +22,11 @@ const PathPrefix = api.BasePath + "/"
 
 // KeySource gives the provider's public signing keys (*keys.Manager).
 type KeySource interface {
-	Public(ctx context.Context) ([]jose.JSONWebKey, error)
-	// Invalidate drops cached keys, so a key published by another
-	// replica since is found.
-	Invalidate()
+	// PublicKey returns the published key kid, or keys.ErrUnknownKey. It
+	// looks for a key published by another replica since, but reads the
+	// store for unknown ids at most once per interval, so that tokens
+	// with made-up key ids cannot turn every request into a query.
+	PublicKey(ctx context.Context, kid string) (jose.JSONWebKey, error)
 }
 
 // Deps is what the handler is built from.

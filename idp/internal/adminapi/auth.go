@@ -10,6 +10,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	api "github.com/cliniconnects/identity/shared/adminapi"
 )
@@ -142,9 +143,10 @@ func bearer(r *http.Request) (string, bool) {
 	return tok, true
 }
 
-// verifyJWT checks the signature against the provider's public keys (read
-// again once when the key id is unknown: another replica may have
-// published a new one), the issuer and the expiry.
+// verifyJWT checks the signature against the provider's public keys (an
+// unknown key id is looked up in the store again, at most once per
+// interval: another replica may have published a new key), the issuer and
+// the expiry.
 func (h *Handler) verifyJWT(r *http.Request, raw string) (tokenClaims, error) {
 	var claims tokenClaims
 	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
@@ -181,20 +183,13 @@ func (h *Handler) verifyJWT(r *http.Request, raw string) (tokenClaims, error) {
 }
 
 func (h *Handler) publicKey(r *http.Request, kid string) (*jose.JSONWebKey, error) {
-	for attempt := 0; attempt < 2; attempt++ {
-		if attempt == 1 {
-			h.d.Keys.Invalidate()
-		}
-		keys, err := h.d.Keys.Public(r.Context())
-		if err != nil {
-			return nil, err
-		}
-		for i := range keys {
-			if keys[i].KeyID == kid {
-				return &keys[i], nil
-			}
-		}
+	k, err := h.d.Keys.PublicKey(r.Context(), kid)
+	if errors.Is(err, keys.ErrUnknownKey) {
+		_, _, e := fail(errBadToken, "unknown key id")
+		return nil, e
 	}
-	_, _, e := fail(errBadToken, "unknown key id")
-	return nil, e
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
 }

@@ -30,9 +30,16 @@ const DefaultBits = 3072
 // signing key is chosen from the cached list at the current time.
 const DefaultCacheTTL = time.Minute
 
+// DefaultUnknownKIDReload is the least time between two store reads made
+// because a token named a key id the cached list does not know.
+const DefaultUnknownKIDReload = 5 * time.Second
+
 // ErrNoSigningKey: the store holds no key that may sign now (Ensure has
 // not run yet).
 var ErrNoSigningKey = errors.New("keys: no signing key (run Ensure)")
+
+// ErrUnknownKey: no published key has the key id asked for.
+var ErrUnknownKey = errors.New("keys: unknown key id")
 
 // Manager keeps the signing keys in the store. Several replicas may run
 // Managers against one database: every decision is derived from the stored
@@ -68,12 +75,21 @@ type Manager struct {
 	// CacheTTL bounds how stale the cached key list may be; 0 means
 	// DefaultCacheTTL.
 	CacheTTL time.Duration
+	// UnknownKIDReload is the least time between store reads for a key id
+	// the cache does not know (PublicKey); 0 means DefaultUnknownKIDReload.
+	// Anyone can send a token with a made-up kid: without this bound every
+	// such request would be a database query.
+	UnknownKIDReload time.Duration
 	// Logger gets one line per key created or retired; nil discards.
 	Logger *slog.Logger
 
 	mu     sync.Mutex
 	cache  []*entry  // guarded by mu
 	loaded time.Time // when cache was read; guarded by mu
+	// refreshMu lets one caller at a time read the store for the cache
+	// (refresh); the others wait and then find the cache fresh, so a burst
+	// of requests costs one read, not one each.
+	refreshMu sync.Mutex
 }
 
 // entry is one stored key with its parsed material.
@@ -88,6 +104,13 @@ func (m *Manager) now() time.Time {
 		return m.Now()
 	}
 	return time.Now()
+}
+
+func (m *Manager) unknownKIDReload() time.Duration {
+	if m.UnknownKIDReload > 0 {
+		return m.UnknownKIDReload
+	}
+	return DefaultUnknownKIDReload
 }
 
 func (m *Manager) cacheTTL() time.Duration {
@@ -257,6 +280,34 @@ func (m *Manager) Public(ctx context.Context) ([]jose.JSONWebKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	return published(list, now), nil
+}
+
+// PublicKey returns the published key with id kid, or ErrUnknownKey. A kid
+// the cached list lacks may have been published by another replica since,
+// so the store is read again — but at most once per UnknownKIDReload,
+// whoever asks and however many ask at once: tokens with made-up key ids
+// cost no more than one query per interval.
+func (m *Manager) PublicKey(ctx context.Context, kid string) (jose.JSONWebKey, error) {
+	now := m.now()
+	list, err := m.cached(ctx, now)
+	if err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	if k, ok := find(published(list, now), kid); ok {
+		return k, nil
+	}
+	if list, err = m.refresh(ctx, m.unknownKIDReload()); err != nil {
+		return jose.JSONWebKey{}, err
+	}
+	if k, ok := find(published(list, now), kid); ok {
+		return k, nil
+	}
+	return jose.JSONWebKey{}, ErrUnknownKey
+}
+
+// published is the JWKS view of list at now: keys not yet expired.
+func published(list []*entry, now time.Time) []jose.JSONWebKey {
 	out := make([]jose.JSONWebKey, 0, len(list))
 	for _, e := range list {
 		if !e.meta.ExpireAt.IsZero() && !e.meta.ExpireAt.After(now) {
@@ -264,7 +315,16 @@ func (m *Manager) Public(ctx context.Context) ([]jose.JSONWebKey, error) {
 		}
 		out = append(out, jose.JSONWebKey{Key: e.pub, KeyID: e.meta.ID, Algorithm: Algorithm, Use: "sig"})
 	}
-	return out, nil
+	return out
+}
+
+func find(keys []jose.JSONWebKey, kid string) (jose.JSONWebKey, bool) {
+	for _, k := range keys {
+		if k.KeyID == kid {
+			return k, true
+		}
+	}
+	return jose.JSONWebKey{}, false
 }
 
 // Invalidate drops the cached key list; the next call reads the store.
@@ -275,10 +335,30 @@ func (m *Manager) Invalidate() {
 }
 
 func (m *Manager) cached(ctx context.Context, now time.Time) ([]*entry, error) {
+	if list, ok := m.fresh(now, m.cacheTTL()); ok {
+		return list, nil
+	}
+	return m.refresh(ctx, m.cacheTTL())
+}
+
+// fresh returns the cached list if it was read less than maxAge before now.
+func (m *Manager) fresh(now time.Time, maxAge time.Duration) ([]*entry, bool) {
 	m.mu.Lock()
-	list, loaded := m.cache, m.loaded
-	m.mu.Unlock()
-	if list != nil && now.Before(loaded.Add(m.cacheTTL())) && !now.Before(loaded) {
+	defer m.mu.Unlock()
+	if m.cache != nil && !now.Before(m.loaded) && now.Before(m.loaded.Add(maxAge)) {
+		return m.cache, true
+	}
+	return nil, false
+}
+
+// refresh reads the store unless the cache is younger than maxAge. Callers
+// take turns: those that waited for another's read use its result (the
+// clock is read after the wait, so that read counts as fresh).
+func (m *Manager) refresh(ctx context.Context, maxAge time.Duration) ([]*entry, error) {
+	m.refreshMu.Lock()
+	defer m.refreshMu.Unlock()
+	now := m.now()
+	if list, ok := m.fresh(now, maxAge); ok {
 		return list, nil
 	}
 	return m.reload(ctx, now)
