@@ -109,5 +109,16 @@ const (
 	ActionClientDelete       = "client.delete"
 )
 
+// Audit actions of sign-in, written by the provider's sign-in (not by this
+// API) with the source address: actor and target are the user on success;
+// failures and locks name the account as target only, or nothing for an
+// email without an account.
+const (
+	ActionSigninSuccess = "signin.success"
+	ActionSigninFailure = "signin.failure"
+	ActionSigninLock    = "signin.lock"   // a failure locked the account, a device or a source
+	ActionSigninUnlock  = "signin.unlock" // a lock lifted before it ran out
+)
+
 // Disciplines are the clinician disciplines the API accepts.
 var Disciplines = []string{"RN", "LPN", "PT", "OT", "SLP", "HHA", "MSW", "PTA", "COTA", "CNA", "MD", "NP"}

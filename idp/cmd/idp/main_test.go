@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/config"
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
@@ -172,7 +175,12 @@ func TestServeRefusesFileMailForReachableIssuer(t *testing.T) {
 	c := newCLI(t)
 	c.env["IDP_ISSUER"] = "https://id.example.com"
 	c.env["IDP_LISTEN"] = "127.0.0.1:0"
-	code, out, errs := c.run("", "serve")
+	// A serve that accepted this would run until stopped.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var outb, errb syncBuffer
+	code := run(ctx, []string{"serve"}, env{strings.NewReader(""), &outb, &errb, func(k string) string { return c.env[k] }})
+	out, errs := outb.String(), errb.String()
 	if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 ||
 		!strings.HasPrefix(errs, "idp: missing IDP_SMTP_URL: ") || !strings.Contains(errs, "IDP_MAIL_FILE") {
 		t.Fatalf("exit %d, stderr %q, stdout %q; want exit 1 and one line about IDP_SMTP_URL", code, errs, out)
@@ -187,7 +195,7 @@ func TestServeRefusesSecretKeyFlag(t *testing.T) {
 	const key = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMTI="
 	for _, args := range [][]string{{"serve", "--secret-key", key}, {"serve", "--secret-key=" + key}, {"user", "list", "-secret-key", key}} {
 		// A serve that took the key would run until stopped.
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		var outb, errb syncBuffer
 		code := run(ctx, args, env{strings.NewReader(""), &outb, &errb, func(k string) string { return c.env[k] }})
 		cancel()
@@ -394,5 +402,49 @@ func plainPart(t *testing.T, raw []byte) (to, text string) {
 			}
 			return a.Address, string(b)
 		}
+	}
+}
+
+// An admin lifts a sign-in lock from the command line; the unlock is in
+// the audit log.
+func TestUserUnlock(t *testing.T) {
+	c := newCLI(t)
+	if code, _, errs := c.run(goodPassword+"\n", "user", "add", "--email", "hal@example.com", "--given-name", "Hal", "--family-name", "Berg", "--type", "employee", "--password-stdin"); code != 0 {
+		t.Fatalf("user add: %s", errs)
+	}
+	cfg, err := config.Load(func(k string) string { return c.env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	store, _, err := openStore(ctx, env{stderr: io.Discard}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	svc := &signin.Service{Store: store, Hasher: password.NewHasher(), Sleep: func(context.Context, time.Duration) {}}
+	for range 5 {
+		svc.Authenticate(ctx, "hal@example.com", "wrong password", "192.0.2.1", "")
+	}
+	var locked *signin.LockedError
+	if _, err := svc.Authenticate(ctx, "hal@example.com", goodPassword, "192.0.2.1", ""); !errors.As(err, &locked) {
+		t.Fatalf("before unlock: %v, want LockedError", err)
+	}
+	code, out, errs := c.run("", "user", "unlock", "--email", "hal@example.com")
+	if code != 0 || out != "unlocked hal@example.com: sign-in is open again\n" {
+		t.Fatalf("unlock: exit %d, %q %q", code, out, errs)
+	}
+	if _, err := svc.Authenticate(ctx, "hal@example.com", goodPassword, "192.0.2.1", ""); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	entries, _, err := store.ListAudit(ctx, storage.AuditQuery{Action: "signin.unlock"})
+	if err != nil || len(entries) != 1 || entries[0].ActorID != "" {
+		t.Fatalf("unlock audit: %+v %v", entries, err)
+	}
+	if code, out, _ := c.run("", "user", "unlock", "--email", "hal@example.com"); code != 0 || out != "hal@example.com is not locked\n" {
+		t.Fatalf("second unlock: %d %q", code, out)
+	}
+	if code, _, errs := c.run("", "user", "unlock", "--email", "nobody@example.com"); code == 0 || lastLine(errs) != "idp: no user with email nobody@example.com" {
+		t.Fatalf("unknown user: %d %q", code, errs)
 	}
 }

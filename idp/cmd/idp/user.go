@@ -14,12 +14,13 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
 func cmdUser(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("user needs a subcommand: add, list or disable")
+		return errors.New("user needs a subcommand: add, list, disable or unlock")
 	}
 	switch args[0] {
 	case "add":
@@ -28,8 +29,10 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		return userList(ctx, e, args[1:])
 	case "disable":
 		return userDisable(ctx, e, args[1:])
+	case "unlock":
+		return userUnlock(ctx, e, args[1:])
 	}
-	return fmt.Errorf("unknown user subcommand %q (add, list, disable)", args[0])
+	return fmt.Errorf("unknown user subcommand %q (add, list, disable, unlock)", args[0])
 }
 
 func userAdd(ctx context.Context, e env, args []string) error {
@@ -203,5 +206,40 @@ func userDisable(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "disabled %s; their sessions, tokens and emailed links are revoked\n", u.Email)
+	return nil
+}
+
+// userUnlock lifts the sign-in lock of an account (after failed sign-ins)
+// before it runs out, and records it in the audit log.
+func userUnlock(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, "user unlock")
+	email := fs.String("email", "", "login email of the user (required)")
+	cfg, err := parse(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("--email is required")
+	}
+	store, _, err := openStore(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	u, err := store.GetUserByEmail(ctx, *email)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no user with email %s", *email)
+	} else if err != nil {
+		return err
+	}
+	unlocked, err := signin.Unlock(ctx, store, u, "", "", nowFunc())
+	if err != nil {
+		return err
+	}
+	if !unlocked {
+		fmt.Fprintf(e.stdout, "%s is not locked\n", u.Email)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "unlocked %s: sign-in is open again\n", u.Email)
 	return nil
 }

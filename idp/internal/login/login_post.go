@@ -70,7 +70,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, form *log
 		h.render(w, r, http.StatusBadRequest, pageLogin, *form)
 		return storage.User{}, false
 	}
-	user, err := h.d.Signin.Authenticate(r.Context(), form.Email, pw, sourceAddr(r))
+	user, err := h.d.Signin.Authenticate(r.Context(), form.Email, pw, sourceAddr(r), h.d.Signin.DeviceCookie(r))
 	var locked *signin.LockedError
 	switch {
 	case errors.Is(err, signin.ErrInvalidCredentials):
@@ -86,6 +86,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, form *log
 		h.internalError(w, r, "authenticating", err)
 		return storage.User{}, false
 	}
+	h.d.Signin.RememberDevice(w, user) // this browser is now trusted for user (device cookie)
 	return user, true
 }
 

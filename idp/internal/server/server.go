@@ -114,7 +114,11 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	sessions := &session.Manager{Store: d.Store, Secure: cfg.Secure(), TTL: cfg.SessionTTL, Now: d.Now, Logger: d.Logger}
-	signins := &signin.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, LockAfter: cfg.LockAfter, LockFor: cfg.LockFor, Logger: d.Logger}
+	devices, err := signin.NewDevices(d.KEK, cfg.Secure())
+	if err != nil {
+		return nil, err
+	}
+	signins := &signin.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, LockAfter: cfg.LockAfter, LockFor: cfg.LockFor, Devices: devices, Logger: d.Logger}
 
 	// The provider renders its error pages with the login pages, which
 	// hand completed requests back to the provider: bind late.

@@ -12,6 +12,12 @@
 //     (*LockedError), and a per-source limit against password spraying.
 //     Unknown emails are counted exactly like known ones, so a lock says
 //     nothing about whether an account exists;
+//   - device cookies (device.go, after OWASP): a browser in which the user
+//     signed in before has its own counter and is not shut out by the
+//     account or source lock that others' failures set;
+//   - the audit log of outcomes (audit.go): success, failure, lock and
+//     unlock, with the source address and never a password or an
+//     attempted address;
 //   - rehashing a password whose hash was made with older parameters.
 //
 // Nothing here logs a password, and emails are logged only as a short hash.

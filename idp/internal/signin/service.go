@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
+	api "github.com/cliniconnects/identity/shared/adminapi"
 )
 
 // Defaults for the Service's zero fields.
@@ -34,7 +36,9 @@ type Service struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// LockAfter consecutive failures lock an account (or an email that has
-	// no account) for LockFor.
+	// no account) for LockFor — for attempts without a device cookie of
+	// that account; a trusted browser has its own counter with the same
+	// limit.
 	LockAfter int
 	LockFor   time.Duration
 	// Window: failures older than this no longer count.
@@ -42,85 +46,130 @@ type Service struct {
 	// SourceLimit failures from one source address within Window throttle
 	// that address for LockFor, whichever accounts they were for.
 	SourceLimit int
-	Logger      *slog.Logger
+	// Devices issues and recognises device cookies; nil: none, and every
+	// attempt counts against the account.
+	Devices *Devices
+	Logger  *slog.Logger
 	// Sleep waits d or until ctx is done; tests replace it. It applies the
 	// growing delay.
 	Sleep func(ctx context.Context, d time.Duration)
 }
 
+// DeviceCookie is the device cookie r carries, for Authenticate.
+func (s *Service) DeviceCookie(r *http.Request) string { return s.Devices.Value(r) }
+
+// RememberDevice marks the browser of w as one u signed in with (a new
+// device cookie); call it after a successful Authenticate.
+func (s *Service) RememberDevice(w http.ResponseWriter, u storage.User) { s.Devices.Issue(w, u.ID) }
+
 // Authenticate checks email and password for a sign-in from sourceAddr (the
-// client's IP address; "" skips the per-source limit). It returns the user
-// on success, ErrInvalidCredentials, a *LockedError, or a wrapped store
-// error.
+// client's IP address; "" skips the per-source limit) in a browser that
+// sent deviceCookie (DeviceCookie; "" for none). It returns the user on
+// success, ErrInvalidCredentials, a *LockedError, or a wrapped store error.
 //
-// The attempt is counted against the account key before the password is
-// checked, and only attempts within the limit are checked at all: parallel
-// requests cannot get more than LockAfter guesses past the counter, which
-// the store updates atomically for every replica.
-func (s *Service) Authenticate(ctx context.Context, email, pw, sourceAddr string) (storage.User, error) {
+// An attempt with a valid device cookie of the account it is for is
+// counted against that device ("device:<nonce>") and passes the account
+// and source locks, which others' failures set; every other attempt counts
+// against the account and the source. The attempt is counted before the
+// password is checked, and only attempts within the limit are checked at
+// all: parallel requests cannot get more than LockAfter guesses past a
+// counter, which the store updates atomically for every replica. Every
+// checked attempt, and every lock, is written to the audit log.
+func (s *Service) Authenticate(ctx context.Context, email, pw, sourceAddr, deviceCookie string) (storage.User, error) {
 	now := s.now()
 	email = NormalizeEmail(email)
-	var acctKey, srcKey string
-	if email != "" && len(email) <= maxEmailLen {
-		acctKey = AccountKey(email)
-	}
+	var srcKey string
 	if sourceAddr != "" {
 		srcKey = SourceKey(sourceAddr)
 	}
 	log := s.logger().With("email_ref", emailRef(email), "source", srcKey)
 
-	// Refuse at once while the source or the account is locked.
-	if t, err := s.getThrottle(ctx, srcKey); err != nil {
+	u, known, err := s.lookup(ctx, email)
+	if err != nil {
 		return storage.User{}, err
-	} else if t.LockedUntil.After(now) {
-		log.InfoContext(ctx, "sign-in refused: source throttled")
-		return storage.User{}, lockedFor(t, now)
 	}
-	prev, err := s.getThrottle(ctx, acctKey)
+	// The counter this attempt answers to.
+	var key, counter string
+	nonce := ""
+	if known {
+		nonce = s.Devices.trusted(deviceCookie, u.ID)
+	}
+	trusted := nonce != ""
+	switch {
+	case trusted:
+		key, counter = DeviceKey(nonce), "device"
+	case email != "" && len(email) <= maxEmailLen:
+		key, counter = AccountKey(email), "account"
+	}
+	log = log.With("trusted_device", trusted)
+
+	// Refuse at once while the source or the counter is locked.
+	if !trusted {
+		if t, err := s.getThrottle(ctx, srcKey); err != nil {
+			return storage.User{}, err
+		} else if t.LockedUntil.After(now) {
+			log.InfoContext(ctx, "sign-in refused: source throttled")
+			return storage.User{}, lockedFor(t, now)
+		}
+	}
+	prev, err := s.getThrottle(ctx, key)
 	if err != nil {
 		return storage.User{}, err
 	}
 	if prev.LockedUntil.After(now) {
-		log.InfoContext(ctx, "sign-in refused: account locked")
+		log.InfoContext(ctx, "sign-in refused: locked", "counter", counter)
 		return storage.User{}, lockedFor(prev, now)
 	}
 
 	// Count the attempt before checking it.
-	var acct storage.Throttle
-	if acctKey != "" {
-		acct, err = s.Store.RecordFailure(ctx, acctKey, s.failure(now, prev, s.lockAfter()))
+	var ctr storage.Throttle
+	if key != "" {
+		ctr, err = s.Store.RecordFailure(ctx, key, s.failure(now, prev, s.lockAfter()))
 		if err != nil {
 			return storage.User{}, fmt.Errorf("signin: counting attempt: %w", err)
 		}
-		if acct.Failures > s.lockAfter() {
+		if ctr.Failures > s.lockAfter() {
 			// Concurrent attempts used up the last guess.
-			s.recordSource(ctx, log, srcKey, now)
-			log.InfoContext(ctx, "sign-in refused: account locked by a concurrent attempt")
-			return storage.User{}, lockedFor(acct, now)
+			if !trusted {
+				s.recordSource(ctx, log, srcKey, sourceAddr, now)
+			}
+			log.InfoContext(ctx, "sign-in refused: locked by a concurrent attempt", "counter", counter)
+			return storage.User{}, lockedFor(ctr, now)
 		}
 	}
 
-	u, reason, err := s.check(ctx, log, email, pw)
-	if err != nil {
-		return storage.User{}, err
-	}
+	u, reason := s.verify(ctx, log, email, u, known, pw)
+	ev := event{user: u, source: sourceAddr, trusted: trusted}
 	if reason == "" {
-		if acctKey != "" {
-			if err := s.Store.ResetThrottle(ctx, acctKey); err != nil {
-				log.WarnContext(ctx, "sign-in: resetting account throttle", "user", u.ID, "err", err)
+		if key != "" {
+			if err := s.Store.ResetThrottle(ctx, key); err != nil {
+				log.WarnContext(ctx, "sign-in: resetting throttle", "user", u.ID, "err", err)
 			}
+		}
+		ev.action = api.ActionSigninSuccess
+		if err := s.audit(ctx, now, ev); err != nil {
+			return storage.User{}, err
 		}
 		log.InfoContext(ctx, "sign-in succeeded", "user", u.ID)
 		return u, nil
 	}
 
-	src := s.recordSource(ctx, log, srcKey, now)
-	log.InfoContext(ctx, "sign-in failed", "reason", reason, "user", u.ID, "failures", acct.Failures)
-	s.delay(ctx, acct.Failures)
+	var src storage.Throttle
+	if !trusted {
+		src = s.recordSource(ctx, log, srcKey, sourceAddr, now)
+	}
+	log.InfoContext(ctx, "sign-in failed", "reason", reason, "user", u.ID, "failures", ctr.Failures)
+	ev.action, ev.details = api.ActionSigninFailure, map[string][2]any{"reason": {nil, reason}}
+	s.auditBestEffort(ctx, log, now, ev)
+	s.delay(ctx, ctr.Failures)
 	switch {
-	case acct.LockedUntil.After(now):
-		log.WarnContext(ctx, "sign-in: account locked", "user", u.ID, "until", acct.LockedUntil)
-		return storage.User{}, lockedFor(acct, now)
+	case ctr.LockedUntil.After(now):
+		// Only the attempt that reached the limit gets here: later ones
+		// were refused above.
+		log.WarnContext(ctx, "sign-in: locked", "counter", counter, "user", u.ID, "until", ctr.LockedUntil)
+		ev.action, ev.details = api.ActionSigninLock, lockDetails(counter, ctr)
+		s.auditBestEffort(ctx, log, now, ev)
+		return storage.User{}, lockedFor(ctr, now)
 	case src.LockedUntil.After(now):
 		log.WarnContext(ctx, "sign-in: source throttled", "until", src.LockedUntil)
 		return storage.User{}, lockedFor(src, now)
@@ -128,39 +177,52 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, sourceAddr string
 	return storage.User{}, ErrInvalidCredentials
 }
 
-// check looks the user up and verifies pw, spending one argon2id
-// verification whatever the outcome. reason is "" on success, else why the
-// sign-in fails (for the log only); u is set when the email is known.
-func (s *Service) check(ctx context.Context, log *slog.Logger, email, pw string) (u storage.User, reason string, err error) {
+// lookup finds the account email names; known is false for an email
+// without one, or one that is empty or too long to be an address.
+func (s *Service) lookup(ctx context.Context, email string) (u storage.User, known bool, err error) {
 	if email == "" || len(email) > maxEmailLen {
-		s.Hasher.DummyVerify(pw)
-		return u, "malformed_email", nil
+		return storage.User{}, false, nil
 	}
 	u, err = s.Store.GetUserByEmail(ctx, email)
 	switch {
 	case isNotFound(err):
-		s.Hasher.DummyVerify(pw)
-		return storage.User{}, "unknown_email", nil
+		return storage.User{}, false, nil
 	case err != nil:
-		return storage.User{}, "", fmt.Errorf("signin: looking up user: %w", err)
+		return storage.User{}, false, fmt.Errorf("signin: looking up user: %w", err)
+	}
+	return u, true, nil
+}
+
+// verify checks pw for the account lookup found, spending one argon2id
+// verification whatever the outcome. reason is "" on success, else why the
+// sign-in fails (for the log and the audit entry); u is returned, rehashed
+// when its hash used older parameters.
+func (s *Service) verify(ctx context.Context, log *slog.Logger, email string, u storage.User, known bool, pw string) (storage.User, string) {
+	switch {
+	case email == "" || len(email) > maxEmailLen:
+		s.Hasher.DummyVerify(pw)
+		return u, "malformed_email"
+	case !known:
+		s.Hasher.DummyVerify(pw)
+		return u, "unknown_email"
 	case u.PasswordHash == "":
 		s.Hasher.DummyVerify(pw)
-		return u, "no_password", nil
+		return u, "no_password"
 	}
 	ok, needsRehash, err := s.Hasher.Verify(pw, u.PasswordHash)
 	switch {
 	case err != nil:
 		log.ErrorContext(ctx, "sign-in: stored password hash is unusable", "user", u.ID, "err", err)
-		return u, "unusable_hash", nil
+		return u, "unusable_hash"
 	case !ok:
-		return u, "wrong_password", nil
+		return u, "wrong_password"
 	case u.Status != storage.StatusActive:
-		return u, "status_" + string(u.Status), nil
+		return u, "status_" + string(u.Status)
 	}
 	if needsRehash {
 		u = s.rehash(ctx, log, u, pw)
 	}
-	return u, "", nil
+	return u, ""
 }
 
 func (s *Service) getThrottle(ctx context.Context, key string) (storage.Throttle, error) {
@@ -174,15 +236,19 @@ func (s *Service) getThrottle(ctx context.Context, key string) (storage.Throttle
 	return t, nil
 }
 
-// recordSource counts a failure against the source address. A store error
-// is logged, not returned: the account counter has already done its job.
-func (s *Service) recordSource(ctx context.Context, log *slog.Logger, key string, now time.Time) storage.Throttle {
+// recordSource counts a failure against the source address (addr, keyed
+// key) and audits the failure that throttles it. A store error is logged,
+// not returned: the account counter has already done its job.
+func (s *Service) recordSource(ctx context.Context, log *slog.Logger, key, addr string, now time.Time) storage.Throttle {
 	if key == "" {
 		return storage.Throttle{}
 	}
 	t, err := s.Store.RecordFailure(ctx, key, s.failure(now, storage.Throttle{}, s.sourceLimit()))
 	if err != nil {
 		log.ErrorContext(ctx, "sign-in: counting source failure", "err", err)
+	}
+	if t.Failures == s.sourceLimit() {
+		s.auditBestEffort(ctx, log, now, event{action: api.ActionSigninLock, source: addr, details: lockDetails("source", t)})
 	}
 	return t
 }

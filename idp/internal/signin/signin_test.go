@@ -83,7 +83,7 @@ func (f *fixture) user(t *testing.T, email string, status storage.UserStatus, pw
 }
 
 func (f *fixture) auth(email, pw string) (storage.User, error) {
-	return f.svc.Authenticate(context.Background(), email, pw, source)
+	return f.svc.Authenticate(context.Background(), email, pw, source, "")
 }
 
 func (f *fixture) failures(t *testing.T, key string) int {
@@ -283,7 +283,7 @@ func TestSourceThrottle(t *testing.T) {
 			t.Fatalf("throttled source, right password: %v, want LockedError", err)
 		}
 		ctx := context.Background()
-		if _, err := f.svc.Authenticate(ctx, "grace@example.com", goodPassword, "198.51.100.7"); err != nil {
+		if _, err := f.svc.Authenticate(ctx, "grace@example.com", goodPassword, "198.51.100.7", ""); err != nil {
 			t.Fatalf("another source: %v", err)
 		}
 		f.clock.Advance(15*time.Minute + time.Second)
