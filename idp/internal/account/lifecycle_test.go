@@ -363,6 +363,11 @@ func TestResetLiftsLockAndRevokes(t *testing.T) {
 		if err != nil || len(audit) != 1 {
 			t.Fatalf("audit: %+v %v", audit, err)
 		}
+		// The lifted lock is on the record, like any unlock.
+		unlock, _, err := st.ListAudit(ctx, storage.AuditQuery{TargetID: u.ID, Action: "signin.unlock"})
+		if err != nil || len(unlock) != 1 || unlock[0].ActorID != u.ID {
+			t.Fatalf("signin.unlock audit after the reset: %+v %v", unlock, err)
+		}
 	})
 }
 

@@ -141,8 +141,13 @@ func (s *Service) afterPasswordChange(ctx context.Context, tx storage.Storage, u
 	if err := tx.RevokeUserGrants(ctx, u.ID, now); err != nil {
 		return fmt.Errorf("account: revoking sessions, tokens and links: %w", err)
 	}
-	if err := tx.ResetThrottle(ctx, signin.AccountKey(u.Email)); err != nil {
+	// A lock in force is lifted with its signin.unlock audit entry; a
+	// count of failures below the limit is cleared as well.
+	if _, err := signin.Unlock(ctx, tx, u, by.ID, by.Source, now); err != nil {
 		return fmt.Errorf("account: lifting sign-in lock: %w", err)
+	}
+	if err := tx.ResetThrottle(ctx, signin.AccountKey(u.Email)); err != nil {
+		return fmt.Errorf("account: clearing sign-in failures: %w", err)
 	}
 	e, err := s.render(message{kind: notify.KindPasswordChanged, to: u.Email, data: notify.Data{Name: u.Name()}})
 	if err != nil {
