@@ -1,0 +1,60 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/cliniconnects/identity/adminapp/internal/idptest"
+)
+
+// idp is the real provider every test talks to: `idp serve` on SQLite in
+// a temporary directory, built from this repository, with an SMTP server
+// in this process.
+var idp *idptest.Server
+
+// Seeded accounts (idp user add); passwords satisfy the provider's policy.
+var (
+	superAdmin = idptest.User{Email: "sam.super@example.test", Password: "lantern-orchard-quietly-47",
+		GivenName: "Sam", FamilyName: "Super", Roles: []string{"super_admin"}}
+	manager = idptest.User{Email: "amy.manager@example.test", Password: "copper-fjord-whistle-19",
+		GivenName: "Amy", FamilyName: "Manager", Roles: []string{"assigning_manager"}}
+	seeded = []idptest.User{
+		{Email: "ada.lovelace@example.test", Password: "analytical-engine-notes-1843", GivenName: "Ada", FamilyName: "Lovelace"},
+		{Email: "grace.hopper@example.test", Password: "compiler-cobol-nanosecond-06", GivenName: "Grace", FamilyName: "Hopper"},
+		{Email: "alan.turing@example.test", Password: "bombe-enigma-morphogenesis-54", GivenName: "Alan", FamilyName: "Turing"},
+		{Email: "florence.n@example.test", Password: "lamp-scutari-statistics-1854", GivenName: "Florence", FamilyName: "Nightingale",
+			Type: "clinician", Phone: "+14155550101"},
+	}
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "adminapp-ui-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin, err := idptest.BuildIdP(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	idp, err = idptest.Start(bin, idptest.Options{Users: append([]idptest.User{superAdmin, manager}, seeded...)})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "--- idp log ---\n%s\n", idp.Log())
+	}
+	if err := idp.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	return code
+}

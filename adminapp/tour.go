@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/cliniconnects/identity/adminapp/internal/ui"
+)
+
+// tour walks through the app's main screens for the documentation's
+// screenshots (CC_ADMIN_SCREENSHOT_TOUR=1, driven by make screenshots):
+// before each screen it prints "screen <name>" on stdout and waits for a
+// line on stdin, when the screenshot has been taken. Sign-in is the real
+// one: the browser (CC_ADMIN_BROWSER) completes the provider's form.
+type tour struct {
+	on     bool
+	signed chan struct{}
+}
+
+func newTour(on bool) *tour { return &tour{on: on, signed: make(chan struct{}, 1)} }
+
+func (t *tour) signedIn() {
+	if t.on {
+		select {
+		case t.signed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (t *tour) start(u *ui.UI) {
+	if t.on {
+		go t.run(u)
+	}
+}
+
+func (t *tour) run(u *ui.UI) {
+	in := bufio.NewScanner(os.Stdin)
+	shot := func(name string) {
+		// Wait for the requests the screen started, then for a repaint.
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			busy := true
+			fyne.DoAndWait(func() { busy = u.Busy() })
+			if !busy {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(time.Second)
+		fmt.Println("screen", name)
+		if !in.Scan() {
+			os.Exit(1)
+		}
+	}
+	time.Sleep(time.Second)
+	shot("sign-in")
+	fyne.Do(u.StartSignIn)
+	select {
+	case <-t.signed:
+	case <-time.After(60 * time.Second):
+		fmt.Fprintln(os.Stderr, "tour: sign-in did not complete")
+		os.Exit(1)
+	}
+	shot("employees")
+	fyne.Do(u.OpenFirstRecord)
+	shot("employee-detail")
+	for _, s := range []string{"Clients", "Audit"} {
+		fyne.Do(func() { u.ShowSection(s) })
+		shot(map[string]string{"Clients": "clients", "Audit": "audit"}[s])
+	}
+	fmt.Println("done")
+	fyne.Do(fyne.CurrentApp().Quit)
+}
