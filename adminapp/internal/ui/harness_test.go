@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -145,10 +144,13 @@ func rowOf(s *usersSection, email string) int {
 	return -1
 }
 
-// openRow selects the row of email in the table and waits for the record.
+// openRow finds email as a user would (typing it in the search box and
+// pressing Enter), selects its row and waits for the record.
 func (h *harness) openRow(s *usersSection, email string) *userDetail {
 	h.t.Helper()
-	h.pump(email+" in the list", func() bool { return rowOf(s, email) >= 0 || (!s.list.busy() && !s.list.more) })
+	typeInto(s.search, email)
+	s.search.TypedKey(enterKey)
+	h.pump(email+" in the list", func() bool { return s.query == email && !s.list.busy() })
 	r := rowOf(s, email)
 	if r < 0 {
 		h.t.Fatalf("%s is not in the %s list", email, s.kind.title)
@@ -158,6 +160,15 @@ func (h *harness) openRow(s *usersSection, email string) *userDetail {
 	return s.detail
 }
 
+// scrollAll scrolls the table to the end until every page is loaded.
+func (h *harness) scrollAll(s *usersSection) {
+	h.t.Helper()
+	h.pump("every page", func() bool {
+		s.table.ScrollToBottom()
+		return !s.list.more && !s.list.busy()
+	})
+}
+
 // unique makes an address no other test uses.
 func unique(prefix string) string {
 	return fmt.Sprintf("%s.%d@example.test", prefix, time.Now().UnixNano())
@@ -165,22 +176,36 @@ func unique(prefix string) string {
 
 func tempPath(t *testing.T, name string) string { return filepath.Join(t.TempDir(), name) }
 
+// walkObjects calls f on o and every object inside it.
+func walkObjects(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
+	f(o)
+	if c, ok := o.(*fyne.Container); ok {
+		for _, x := range c.Objects {
+			walkObjects(x, f)
+		}
+	}
+}
+
 // labelsIn collects the text of every label under o.
 func labelsIn(o fyne.CanvasObject) []string {
 	var out []string
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Label:
-			out = append(out, v.Text)
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
+	walkObjects(o, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok {
+			out = append(out, l.Text)
 		}
-	}
-	walk(o)
+	})
 	return out
+}
+
+// findButton is the button under o labelled text.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	var b *widget.Button
+	walkObjects(o, func(o fyne.CanvasObject) {
+		if x, ok := o.(*widget.Button); ok && x.Text == text {
+			b = x
+		}
+	})
+	return b
 }
 
 func containsText(list []string, s string) bool {
@@ -191,5 +216,3 @@ func containsText(list []string, s string) bool {
 	}
 	return false
 }
-
-var _ = url.Parse
