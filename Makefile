@@ -31,6 +31,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 FYNE_APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev \
 	libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 CHROMIUM_APT_PKGS := chromium
+# make screenshots: a virtual X screen and ImageMagick's import.
+SCREENSHOT_APT_PKGS := xvfb imagemagick
 
 # $(call apt_ensure,PACKAGES): install the PACKAGES that are not installed.
 # Silent when everything is present; apt runs are serialised with flock so
@@ -54,7 +56,7 @@ fi
 endef
 
 .PHONY: help deps deps-fyne deps-chromium run build build-idp build-adminapp \
-	test bench lint clean
+	screenshots test bench lint clean
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -71,20 +73,27 @@ deps-chromium: ## install Chromium for page tests
 run: ## build and run the IdP (`make run ARGS=...` passes flags to serve)
 	CGO_ENABLED=0 $(GO) run ./idp/cmd/idp serve $(ARGS)
 
-build: build-idp build-adminapp ## build bin/idp and bin/adminapp
+build: build-idp build-adminapp ## build bin/idp and bin/cliniconnects-admin
 
 build-idp: ## build bin/idp (pure Go, CGO_ENABLED=0)
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/idp ./idp/cmd/idp
 
-build-adminapp: deps-fyne ## build bin/adminapp (cgo)
+build-adminapp: deps-fyne ## build bin/cliniconnects-admin, the desktop admin app (cgo)
 	@mkdir -p $(BIN)
-	CGO_ENABLED=1 $(GO) build -trimpath -o $(BIN)/adminapp ./adminapp
+	CGO_ENABLED=1 $(GO) build -trimpath -o $(BIN)/cliniconnects-admin ./adminapp
+
+# The real app under Xvfb against a seeded local provider; writes the PNGs
+# the README shows (adminapp/docs/screenshots/).
+screenshots: build-idp build-adminapp ## PNGs of the admin app's main screens into adminapp/docs/screenshots
+	@$(call apt_ensure,$(SCREENSHOT_APT_PKGS))
+	@CGO_ENABLED=0 $(GO) build -o $(BIN)/screenshots ./adminapp/cmd/screenshots
+	$(BIN)/screenshots -idp $(BIN)/idp -app $(BIN)/cliniconnects-admin -out adminapp/docs/screenshots
 
 # go test -json through idp/cmd/testreport: one line per top-level test (the
 # storage conformance suite shows as TestSQLite and TestPostgres), the full
 # output of whatever failed or skipped, and a closing "N passed, N failed".
-test: deps ## run every module's tests (extra flags: TESTFLAGS=...)
+test: deps build-adminapp ## build the admin app, then run every module's tests (extra flags: TESTFLAGS=...)
 	@mkdir -p $(BIN)
 	@$(GO) build -o $(BIN)/testreport ./idp/cmd/testreport
 	CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 20m -p 2 $(TESTFLAGS) $(PKGS) 2>&1 | $(BIN)/testreport

@@ -10,6 +10,7 @@
 package main
 
 import (
+	_ "embed"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,9 @@ const appID = "com.cliniconnects.identity.admin"
 
 const windowTitle = "CliniConnects Admin"
 
+//go:embed Icon.png
+var icon []byte
+
 func main() {
 	issuer := flag.String("issuer", "", "provider URL (default: $CLINICONNECTS_ISSUER, else the one used last)")
 	flag.Usage = func() {
@@ -42,6 +46,7 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	a := app.NewWithID(appID)
+	a.SetIcon(fyne.NewStaticResource("Icon.png", icon))
 	w := a.NewWindow(windowTitle)
 	open := a.OpenURL
 	if cmd := os.Getenv("CC_ADMIN_BROWSER"); cmd != "" {

@@ -41,17 +41,8 @@ func (t *tour) start(u *ui.UI) {
 func (t *tour) run(u *ui.UI) {
 	in := bufio.NewScanner(os.Stdin)
 	shot := func(name string) {
-		// Wait for the requests the screen started, then for a repaint.
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			busy := true
-			fyne.DoAndWait(func() { busy = u.Busy() })
-			if !busy {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		time.Sleep(time.Second)
+		wait(u)
+		time.Sleep(time.Second) // a repaint
 		fmt.Println("screen", name)
 		if !in.Scan() {
 			os.Exit(1)
@@ -71,8 +62,23 @@ func (t *tour) run(u *ui.UI) {
 	shot("employee-detail")
 	for _, s := range []string{"Clients", "Audit"} {
 		fyne.Do(func() { u.ShowSection(s) })
+		wait(u)
+		fyne.Do(u.OpenFirstRecord)
 		shot(map[string]string{"Clients": "clients", "Audit": "audit"}[s])
 	}
 	fmt.Println("done")
 	fyne.Do(fyne.CurrentApp().Quit)
+}
+
+// wait waits (up to 30 s) until no request of the UI is in flight.
+func wait(u *ui.UI) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		busy := true
+		fyne.DoAndWait(func() { busy = u.Busy() })
+		if !busy {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

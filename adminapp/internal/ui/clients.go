@@ -58,7 +58,7 @@ func newClientsSection(u *UI) *clientsSection {
 			l.SetText(clientColumns[id.Col])
 		}
 	}
-	for i, w := range []float32{180, 200, 110, 200} {
+	for i, w := range []float32{150, 180, 100, 170} {
 		c.table.SetColumnWidth(i, w)
 	}
 	c.table.OnSelected = func(id widget.TableCellID) {
@@ -75,7 +75,7 @@ func newClientsSection(u *UI) *clientsSection {
 	left := container.NewBorder(container.NewHBox(tools...), c.info.Label, nil, nil, c.table)
 	c.right = container.NewStack(c.placeholder())
 	split := container.NewHSplit(left, c.right)
-	split.Offset = 0.5
+	split.Offset = 0.52
 	c.root = split
 	return c
 }

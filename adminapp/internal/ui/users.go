@@ -100,7 +100,7 @@ func newUsersSection(u *UI, k userKind) *usersSection {
 	left := container.NewBorder(top, s.info.Label, nil, nil, s.table)
 	s.right = container.NewStack(s.placeholder())
 	split := container.NewHSplit(left, s.right)
-	split.Offset = 0.5
+	split.Offset = 0.58
 	s.root = split
 	return s
 }
@@ -154,9 +154,9 @@ func (s *usersSection) newTable() *widget.Table {
 			l.SetText(cols[id.Col])
 		}
 	}
-	widths := []float32{180, 240, 130, 90, 80, 160}
+	widths := []float32{150, 210, 120, 80, 70, 130}
 	if !s.kind.clinician() {
-		widths = []float32{180, 240, 140, 80, 160}
+		widths = []float32{150, 220, 130, 70, 130}
 	}
 	for i, w := range widths {
 		t.SetColumnWidth(i, w)
