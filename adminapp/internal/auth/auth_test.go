@@ -52,14 +52,29 @@ func TestSignInLoopbackPKCE(t *testing.T) {
 	p := discover(t)
 	b := idptest.NewBrowser(adminEmail, adminPassword)
 	var shown *url.URL
+	var otherLoopback error
+	open := func(u *url.URL) error {
+		// The listener is bound to 127.0.0.1 only: another loopback
+		// address (all of 127/8 reaches lo on Linux) is refused.
+		redirect, _ := url.Parse(u.Query().Get("redirect_uri"))
+		c, err := net.DialTimeout("tcp", "127.0.0.2:"+redirect.Port(), time.Second)
+		if err == nil {
+			c.Close()
+			otherLoopback = errors.New("the loopback listener accepts connections on 127.0.0.2")
+		}
+		return b.Open(u)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := p.SignIn(ctx, Options{OpenBrowser: b.Open, ShowURL: func(u *url.URL) { shown = u }})
+	s, err := p.SignIn(ctx, Options{OpenBrowser: open, ShowURL: func(u *url.URL) { shown = u }})
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
 	if got := s.Claims().Email; got != adminEmail {
 		t.Errorf("claims email = %q, want %q", got, adminEmail)
+	}
+	if otherLoopback != nil {
+		t.Error(otherLoopback)
 	}
 	opened := b.Opened()
 	if len(opened) != 1 || shown == nil || opened[0].String() != shown.String() {

@@ -188,7 +188,7 @@ func (s *Session) forget() {
 func (s *Session) SignOut(ctx context.Context, openBrowser func(*url.URL) error) error {
 	s.mu.Lock()
 	tok, idToken := s.tok, s.idToken
-	s.forget()
+	s.tok, s.idToken = nil, "" // forgotten first, whatever happens next
 	s.mu.Unlock()
 	if tok == nil {
 		return nil
