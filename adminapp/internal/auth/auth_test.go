@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -297,5 +298,28 @@ func TestDiscoverChecksIssuer(t *testing.T) {
 	other := strings.Replace(idp.Issuer, "127.0.0.1", "localhost", 1)
 	if _, err := Discover(context.Background(), other, nil); err == nil {
 		t.Fatalf("Discover(%s) accepted a document for %s", other, idp.Issuer)
+	}
+}
+
+// A second sign-in in the same browser rides on the provider's session:
+// no password, but the provider may ask to confirm ("Continue as …")
+// before it hands an admin-scoped code to the app; the browser confirms.
+func TestSecondSignInUsesTheBrowserSession(t *testing.T) {
+	p := discover(t)
+	b := idptest.NewBrowser(adminEmail, adminPassword)
+	signIn(t, p, b, nil)
+	first := len(b.Forms())
+	b.Password = "" // the form would refuse now: only the session can sign in
+	s := signIn(t, p, b, nil)
+	second := b.Forms()[first:]
+	if slices.Contains(second, "password") {
+		t.Errorf("the second sign-in showed the password form: %v", second)
+	}
+	t.Logf("forms submitted on the second sign-in: %v", second)
+	if s.Claims().Email != adminEmail {
+		t.Errorf("second sign-in as %q", s.Claims().Email)
+	}
+	if m := me(t, s); m.User.Email != adminEmail {
+		t.Errorf("GET /me = %q", m.User.Email)
 	}
 }

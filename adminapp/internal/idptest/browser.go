@@ -33,6 +33,7 @@ type Browser struct {
 	mu     sync.Mutex
 	last   Page
 	opened []*url.URL
+	forms  []string // "password" or "confirm", per form submitted
 }
 
 // Page is the last page a Browser saw.
@@ -62,6 +63,14 @@ func (b *Browser) Opened() []*url.URL {
 	return append([]*url.URL(nil), b.opened...)
 }
 
+// Forms lists the forms Open submitted, in order: "password" for a
+// sign-in form, "confirm" for one without a password field.
+func (b *Browser) Forms() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.forms...)
+}
+
 // ErrRefused: the sign-in form came back after the password was sent.
 var ErrRefused = errors.New("idptest: the provider showed the sign-in form again")
 
@@ -81,6 +90,13 @@ func (b *Browser) Open(u *url.URL) error {
 			return nil
 		}
 		vals := f.values()
+		kind := "confirm"
+		if f.hasPassword {
+			kind = "password"
+		}
+		b.mu.Lock()
+		b.forms = append(b.forms, kind)
+		b.mu.Unlock()
 		if f.hasPassword {
 			if sentPassword {
 				return fmt.Errorf("%w: %s", ErrRefused, errorText(page.Body))

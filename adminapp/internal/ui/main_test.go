@@ -19,6 +19,9 @@ var (
 		GivenName: "Sam", FamilyName: "Super", Roles: []string{"super_admin"}}
 	manager = idptest.User{Email: "amy.manager@example.test", Password: "copper-fjord-whistle-19",
 		GivenName: "Amy", FamilyName: "Manager", Roles: []string{"assigning_manager"}}
+	// doomedAdmin is disabled by TestDisabledAdminIsSentBackToSignIn.
+	doomedAdmin = idptest.User{Email: "dana.admin@example.test", Password: "tidal-quarry-meadow-58",
+		GivenName: "Dana", FamilyName: "Admin", Roles: []string{"admin"}}
 	seeded = []idptest.User{
 		{Email: "ada.lovelace@example.test", Password: "analytical-engine-notes-1843", GivenName: "Ada", FamilyName: "Lovelace"},
 		{Email: "grace.hopper@example.test", Password: "compiler-cobol-nanosecond-06", GivenName: "Grace", FamilyName: "Hopper"},
@@ -44,7 +47,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	idp, err = idptest.Start(bin, idptest.Options{Users: append([]idptest.User{superAdmin, manager}, seeded...)})
+	idp, err = idptest.Start(bin, idptest.Options{Users: append([]idptest.User{superAdmin, manager, doomedAdmin}, seeded...)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -1,13 +1,17 @@
 package ui
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/cliniconnects/identity/adminapp/internal/auth"
 	"github.com/cliniconnects/identity/adminapp/internal/idptest"
+	"github.com/cliniconnects/identity/shared/adminapi"
 )
 
 // A super admin signs in through the provider's real form (the test's
@@ -119,4 +123,46 @@ func TestFirstRunAsksForProvider(t *testing.T) {
 	h.signIn()
 }
 
-var _ = idptest.User{}
+// An admin disabled while signed in is sent back to sign-in at their next
+// request: the provider answers 401 and the app drops the session.
+func TestDisabledAdminIsSentBackToSignIn(t *testing.T) {
+	h := signedIn(t, doomedAdmin)
+	if got := h.u.shell.sectionNames(); !slices.Equal(got, []string{"Employees", "Clinicians", "Audit"}) {
+		t.Errorf("admin sections = %v", got)
+	}
+	super := superClient(t)
+	ctx := h.ctx()
+	l, err := super.ListEmployees(ctx, adminapi.ListUsersOptions{Search: doomedAdmin.Email})
+	if err != nil || len(l.Items) != 1 {
+		t.Fatalf("finding the admin: %v %v", l.Items, err)
+	}
+	if _, err := super.DisableEmployee(ctx, l.Items[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	s := h.employees()
+	s.reload()
+	h.pump("the sign-in screen", func() bool { return h.u.signIn != nil })
+	if h.u.session != nil || h.u.shell != nil {
+		t.Error("the session was kept")
+	}
+	if msg := h.u.signIn.status.Text; !strings.Contains(msg, "session has ended") {
+		t.Errorf("message %q", msg)
+	}
+}
+
+// superClient is an admin API client signed in as the super admin,
+// outside the app.
+func superClient(t *testing.T) *adminapi.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := auth.Discover(ctx, idp.Issuer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.SignIn(ctx, auth.Options{OpenBrowser: idptest.NewBrowser(superAdmin.Email, superAdmin.Password).Open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return adminapi.NewClient(idp.Issuer, nil, s.AccessToken)
+}
