@@ -2,7 +2,6 @@ package idptest
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -182,14 +181,6 @@ func (s *Server) Stop() error {
 	}
 	errs = append(errs, os.RemoveAll(s.DataDir))
 	return errors.Join(errs...)
-}
-
-// HTTPClient is a client for talking to the provider directly.
-func (s *Server) HTTPClient() *http.Client { return &http.Client{Timeout: 30 * time.Second} }
-
-// Context is a context for one request to the provider.
-func (s *Server) Context() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 30*time.Second)
 }
 
 func freePort() (int, error) {
