@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -144,6 +145,17 @@ func TestAuditFilterAndOpenRecord(t *testing.T) {
 	}
 	if got := a.cell(a.list.items[0], 2); got != "you" {
 		t.Errorf("actor shown as %q, want you", got)
+	}
+	// Export writes the filtered view.
+	h.files.save = tempPath(t, "audit.csv")
+	test.Tap(a.export)
+	h.idle()
+	b, err := os.ReadFile(h.files.save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 2 || !strings.Contains(lines[1], v.ID) {
+		t.Errorf("audit export:\n%s", b)
 	}
 	a.table.Select(widget.TableCellID{Row: 0})
 	if !strings.Contains(a.changes.Text, "status") || a.openRec.Hidden {
