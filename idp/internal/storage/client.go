@@ -30,10 +30,17 @@ type Client struct {
 	AdmitTypes []UserType
 	// Scopes are extra scopes beyond the standard OIDC ones that this client
 	// may request (for example "admin" for the admin API).
-	Scopes    []string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Scopes []string
+	// SignInMethod is SignInEmail or SignInPhone ("" reads as email): a
+	// phone client's users sign in with mobile number and PIN, and a
+	// clinician's phone change revokes its tokens.
+	SignInMethod string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
+
+// PhoneSignIn reports whether the client signs users in by phone and PIN.
+func (c Client) PhoneSignIn() bool { return c.SignInMethod == SignInPhone }
 
 // Admits reports whether the client lets u sign in.
 func (c Client) Admits(u User) bool {

@@ -61,6 +61,10 @@ type Session struct {
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
 	RevokedAt  time.Time // zero while valid
+	// SignInMethod is SignInEmail or SignInPhone ("" reads as email):
+	// sessions signed in by phone end when the clinician's phone changes.
+	SignInMethod string
+	Device       string // what the browser said it was, for the account page
 }
 
 // LogValue keeps the id hash out of logs.
@@ -99,6 +103,10 @@ type RefreshToken struct {
 	// SuccessorHash is the hash of the token this one was rotated into
 	// (the latest, when a retry within the reuse window replaced it).
 	SuccessorHash string
+	// Device is the app that holds the family, for the account page; a
+	// successor stored by RotateRefreshToken without one keeps its
+	// predecessor's.
+	Device string
 }
 
 // LogValue keeps the token hash out of logs.

@@ -11,6 +11,8 @@ import (
 type Storage interface {
 	// Lifecycle: one-time tokens, the outbox, the audit log and InTx.
 	Lifecycle
+	// Mobile: clinicians' mobile credentials, SMS codes, phone sign-ins.
+	Mobile
 
 	// Close releases the backend's resources.
 	Close() error

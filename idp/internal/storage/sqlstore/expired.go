@@ -17,11 +17,12 @@ var expiredSQL = []string{
 	`DELETE FROM access_tokens WHERE expires_at < $1`,
 	`DELETE FROM refresh_tokens WHERE expires_at < $1`,
 	`DELETE FROM one_time_tokens WHERE expires_at < $1`,
+	`DELETE FROM mobile_codes WHERE expires_at < $1`,
 	`DELETE FROM throttles WHERE expires_at < $1`,
 }
 
 // DeleteExpired removes auth requests, sessions, tokens (one-time tokens
-// included) and throttles that expired before now, and returns how many
+// and mobile codes included) and throttles that expired before now, and returns how many
 // rows went.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var total int64

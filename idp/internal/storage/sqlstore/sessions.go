@@ -11,8 +11,8 @@ import (
 )
 
 const insertSessionSQL = `INSERT INTO sessions (id_hash, user_id, auth_time, amr, created_at,
-	last_seen_at, expires_at, revoked_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	last_seen_at, expires_at, revoked_at, sign_in_method, device)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 
 func (s *Store) CreateSession(ctx context.Context, ses storage.Session) error {
 	if ses.IDHash == "" {
@@ -25,7 +25,7 @@ func (s *Store) CreateSession(ctx context.Context, ses storage.Session) error {
 		ses.LastSeenAt = ses.CreatedAt
 	}
 	_, err := s.exec(ctx, insertSessionSQL, ses.IDHash, ses.UserID, ses.AuthTime, listArg(ses.AMR),
-		ses.CreatedAt, ses.LastSeenAt, ses.ExpiresAt, nullTime(ses.RevokedAt))
+		ses.CreatedAt, ses.LastSeenAt, ses.ExpiresAt, nullTime(ses.RevokedAt), ses.SignInMethod, ses.Device)
 	if err != nil {
 		return s.writeErr("create session", err)
 	}
@@ -33,7 +33,7 @@ func (s *Store) CreateSession(ctx context.Context, ses storage.Session) error {
 }
 
 const getSessionSQL = `SELECT id_hash, user_id, auth_time, amr, created_at, last_seen_at,
-	expires_at, revoked_at
+	expires_at, revoked_at, sign_in_method, device
 FROM sessions WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2`
 
 // GetSession returns the session if it is neither revoked nor expired at now.
@@ -41,7 +41,7 @@ func (s *Store) GetSession(ctx context.Context, idHash string, now time.Time) (s
 	var ses storage.Session
 	err := s.q.QueryRowContext(ctx, getSessionSQL, idHash, now).Scan(&ses.IDHash, &ses.UserID,
 		timeCol{&ses.AuthTime}, listCol[string]{&ses.AMR}, timeCol{&ses.CreatedAt},
-		timeCol{&ses.LastSeenAt}, timeCol{&ses.ExpiresAt}, timeCol{&ses.RevokedAt})
+		timeCol{&ses.LastSeenAt}, timeCol{&ses.ExpiresAt}, timeCol{&ses.RevokedAt}, &ses.SignInMethod, &ses.Device)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.Session{}, fmt.Errorf("session: %w", storage.ErrNotFound)
 	}

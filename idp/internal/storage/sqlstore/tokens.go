@@ -71,8 +71,8 @@ func (s *Store) RevokeAccessToken(ctx context.Context, id string, now time.Time)
 }
 
 const insertRefreshTokenSQL = `INSERT INTO refresh_tokens (id_hash, family_id, client_id, user_id,
-	scopes, audience, auth_time, amr, created_at, expires_at, rotated_at, revoked_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	scopes, audience, auth_time, amr, created_at, expires_at, rotated_at, revoked_at, device)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 
 func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
 	return s.retry(ctx, func() error { return s.insertRefreshToken(ctx, s.q, t) })
@@ -89,7 +89,7 @@ func (s *Store) insertRefreshToken(ctx context.Context, q querier, t storage.Ref
 	}
 	_, err := q.ExecContext(ctx, insertRefreshTokenSQL, t.IDHash, t.FamilyID, t.ClientID, t.UserID,
 		listArg(t.Scopes), listArg(t.Audience), t.AuthTime, listArg(t.AMR), t.CreatedAt, t.ExpiresAt,
-		nullTime(t.RotatedAt), nullTime(t.RevokedAt))
+		nullTime(t.RotatedAt), nullTime(t.RevokedAt), t.Device)
 	if err != nil {
 		return s.writeErr("create refresh token", err)
 	}
@@ -100,7 +100,7 @@ func (s *Store) insertRefreshToken(ctx context.Context, q querier, t storage.Ref
 // getAccessTokenSQL does.
 const getRefreshTokenSQL = `SELECT t.id_hash, t.family_id, t.client_id, t.user_id, t.scopes,
 	t.audience, t.auth_time, t.amr, t.created_at, t.expires_at, t.rotated_at, t.revoked_at,
-	t.successor_hash, f.revoked_at
+	t.successor_hash, t.device, f.revoked_at
 FROM refresh_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
 WHERE t.id_hash = $1`
 
@@ -116,7 +116,7 @@ func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.Ref
 	err := q.QueryRowContext(ctx, getRefreshTokenSQL, idHash).Scan(&t.IDHash, &t.FamilyID,
 		&t.ClientID, &t.UserID, listCol[string]{&t.Scopes}, listCol[string]{&t.Audience},
 		timeCol{&t.AuthTime}, listCol[string]{&t.AMR}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, textCol{&t.SuccessorHash}, timeCol{&familyRevoked})
+		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, textCol{&t.SuccessorHash}, &t.Device, timeCol{&familyRevoked})
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.RefreshToken{}, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
 	}
@@ -136,7 +136,7 @@ func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.Ref
 const rotateRefreshTokenSQL = `UPDATE refresh_tokens SET rotated_at = $2, successor_hash = $3
 WHERE id_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2
 	AND NOT EXISTS (SELECT 1 FROM revoked_families f WHERE f.family_id = refresh_tokens.family_id)
-RETURNING family_id`
+RETURNING family_id, device`
 
 // retireSuccessorSQL revokes a successor that was never used, so that a
 // retry within the reuse window can replace it; 0 rows when it was used
@@ -145,7 +145,8 @@ const retireSuccessorSQL = `UPDATE refresh_tokens SET revoked_at = $2
 WHERE id_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL`
 
 // RotateRefreshToken marks oldHash rotated and stores next in its family
-// (next.FamilyID is taken from the old token), in one transaction.
+// (next.FamilyID is taken from the old token, and so is next.Device when
+// empty), in one transaction.
 //
 // A retry — oldHash presented again at most reuseWindow after its
 // rotation, its family not revoked, its successor never used — revokes
@@ -162,10 +163,13 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next sto
 	var reused storage.RefreshToken
 	err := s.inTx(ctx, func(tx querier) error {
 		reused = storage.RefreshToken{}
-		var family string
-		err := tx.QueryRowContext(ctx, rotateRefreshTokenSQL, oldHash, now, next.IDHash).Scan(&family)
+		var family, device string
+		err := tx.QueryRowContext(ctx, rotateRefreshTokenSQL, oldHash, now, next.IDHash).Scan(&family, &device)
 		if err == nil {
 			next.FamilyID = family
+			if next.Device == "" {
+				next.Device = device
+			}
 			return s.insertRefreshToken(ctx, tx, next)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -198,6 +202,9 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next sto
 					return fmt.Errorf("rotate refresh token: %w", err)
 				}
 				next.FamilyID = old.FamilyID
+				if next.Device == "" {
+					next.Device = old.Device
+				}
 				return s.insertRefreshToken(ctx, tx, next)
 			}
 		}

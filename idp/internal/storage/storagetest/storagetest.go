@@ -77,6 +77,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"TxConcurrent", testTxConcurrent},
 		{"TxReuseStaysRevoked", testTxReuseStaysRevoked},
 	}
+	tests = append(tests, mobileTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
