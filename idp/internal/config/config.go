@@ -42,6 +42,12 @@ type Config struct {
 	ResetTTL           time.Duration // IDP_RESET_TTL: lifetime of a password reset link
 	InviteTTL          time.Duration // IDP_INVITE_TTL: lifetime of an invitation link
 	EmailChangeTTL     time.Duration // IDP_EMAIL_CHANGE_TTL: lifetime of an email change confirmation link
+	// SMSURL (IDP_SMS_URL) is where SMS go: an https:// webhook (http://
+	// to a loopback host only), or twilio://ACCOUNT_SID:AUTH_TOKEN@+FROM;
+	// "" writes them as files on a loopback issuer and sends none otherwise.
+	SMSURL        string
+	SMSToken      string // IDP_SMS_TOKEN: bearer token sent to the SMS webhook
+	TwilioBaseURL string // IDP_TWILIO_BASE_URL: the Twilio-compatible API (tests point it elsewhere)
 	// TrustedProxies (IDP_TRUSTED_PROXIES) are the load balancers whose
 	// X-Forwarded-For is believed; the client address keys per-source
 	// throttling and the audit log, so it must not be spoofable.
@@ -61,6 +67,8 @@ type setting struct {
 // refused with a message naming the variable.
 var envOnly = map[string]string{
 	"IDP_SECRET_KEY": "set IDP_SECRET_KEY in the environment, or name a key file with IDP_SECRET_KEY_FILE",
+	"IDP_SMS_URL":    "set IDP_SMS_URL in the environment (a twilio:// URL holds the auth token)",
+	"IDP_SMS_TOKEN":  "set IDP_SMS_TOKEN in the environment",
 }
 
 var settings = []setting{
@@ -94,6 +102,9 @@ var settings = []setting{
 	{"IDP_RESET_TTL", "reset-ttl", "30m", "password reset link lifetime", durSetter(func(c *Config) *time.Duration { return &c.ResetTTL })},
 	{"IDP_INVITE_TTL", "invite-ttl", "168h", "invitation link lifetime", durSetter(func(c *Config) *time.Duration { return &c.InviteTTL })},
 	{"IDP_EMAIL_CHANGE_TTL", "email-change-ttl", "24h", "email change confirmation link lifetime", durSetter(func(c *Config) *time.Duration { return &c.EmailChangeTTL })},
+	{"IDP_SMS_URL", "sms-url", "", "https://… webhook (JSON POST) or twilio://ACCOUNT_SID:AUTH_TOKEN@+FROMNUMBER; environment only (default: files in <data-dir>/sms on a loopback issuer or with IDP_MAIL_FILE, no SMS otherwise)", func(c *Config, v string) error { c.SMSURL = v; return nil }},
+	{"IDP_SMS_TOKEN", "sms-token", "", "bearer token the SMS webhook receives (required with an https:// IDP_SMS_URL); environment only", func(c *Config, v string) error { c.SMSToken = v; return nil }},
+	{"IDP_TWILIO_BASE_URL", "twilio-base-url", "https://api.twilio.com", "base URL of the Twilio-compatible API for a twilio:// IDP_SMS_URL", func(c *Config, v string) error { c.TwilioBaseURL = strings.TrimRight(v, "/"); return nil }},
 	{"IDP_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of load balancers whose X-Forwarded-For is trusted (default: none)", setTrustedProxies},
 }
 
@@ -254,6 +265,9 @@ func (c Config) validate() error {
 	if a, err := mail.ParseAddress(c.MailFrom); err != nil || a.Address == "" {
 		return fmt.Errorf("invalid IDP_MAIL_FROM: %q is not an address such as Name <no-reply@example.com>", c.MailFrom)
 	}
+	if err := c.validateSMS(); err != nil {
+		return err
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -273,6 +287,70 @@ func (c Config) FileMailAllowed() bool {
 	}
 	u, err := url.Parse(c.Issuer)
 	return err == nil && IsLoopback(u.Hostname())
+}
+
+// validateSMS checks IDP_SMS_URL, IDP_SMS_TOKEN and IDP_TWILIO_BASE_URL.
+// Errors never repeat a token.
+func (c Config) validateSMS() error {
+	if err := checkHTTPURL(c.TwilioBaseURL); err != nil {
+		return fmt.Errorf("invalid IDP_TWILIO_BASE_URL: %w", err)
+	}
+	if c.SMSURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.SMSURL)
+	if err != nil {
+		return errors.New("invalid IDP_SMS_URL: not a URL (not shown: it may hold a token)")
+	}
+	if u.Scheme == "twilio" {
+		token, _ := u.User.Password()
+		if u.User.Username() == "" || token == "" || !IsE164(u.Host) || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return errors.New("invalid IDP_SMS_URL: want twilio://ACCOUNT_SID:AUTH_TOKEN@+FROMNUMBER (the sender number in E.164)")
+		}
+		return nil
+	}
+	if u.User != nil {
+		return errors.New("invalid IDP_SMS_URL: put the webhook's credentials in IDP_SMS_TOKEN, not in the URL")
+	}
+	if err := checkHTTPURL(c.SMSURL); err != nil {
+		return fmt.Errorf("invalid IDP_SMS_URL: %w, or twilio://ACCOUNT_SID:AUTH_TOKEN@+FROMNUMBER", err)
+	}
+	if c.SMSToken == "" {
+		return errors.New("invalid IDP_SMS_TOKEN: required with a webhook IDP_SMS_URL")
+	}
+	return nil
+}
+
+// checkHTTPURL accepts an absolute https URL, or http to a loopback host,
+// without credentials, query or fragment.
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return errors.New("want an absolute https:// URL without credentials, query or fragment")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && IsLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return errors.New("plain http is allowed to a loopback host only; use https://")
+	}
+	return errors.New("want an https:// URL")
+}
+
+// IsE164 reports whether s has the shape of an E.164 number: + and 7 to 15
+// digits, the first not 0. (Parsing and normalising a number a person
+// typed is account.NormalizePhone's.)
+func IsE164(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Secure reports whether the issuer is https (cookies get the Secure flag).

@@ -1,6 +1,12 @@
 // Package notify owns outbound messages: rendering them from templates, the
-// durable outbox they wait in, and their delivery by SMTP or, when no SMTP
-// server is configured, as .eml files in the data directory.
+// durable outbox they wait in, and their delivery — emails by SMTP or, when
+// no SMTP server is configured, as .eml files in the data directory; SMS
+// (EnqueueSMS) through an SMSSender: the operator's webhook
+// (WebhookSender), a Twilio-compatible API (TwilioSender), or, on a
+// loopback issuer without a gateway, JSON files (FileSMSSender). The Worker
+// sends each message through the sender of its channel; a gateway's 429,
+// 5xx or timeout is retried with back-off, any other refusal (Permanent)
+// fails the message at once.
 //
 // A flow that sends an email renders it, then enqueues it with the change
 // that caused it, in one transaction:

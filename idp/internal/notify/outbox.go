@@ -75,21 +75,12 @@ func (o *Outbox) Enqueue(ctx context.Context, tx storage.Storage, e Email) error
 // whose body is gone (sent), or a body sealed under another KEK or for
 // another recipient (keys.ErrWrongKEK).
 func (o *Outbox) Open(m storage.Message) (Email, error) {
-	if m.Channel != ChannelEmail {
-		return Email{}, fmt.Errorf("notify: message %d is %q, not an email", m.ID, m.Channel)
-	}
-	if len(m.Body) == 0 {
-		return Email{}, fmt.Errorf("notify: message %d has no body", m.ID)
-	}
-	plain, err := keys.Open(o.key[:], m.Body, sealAAD(m.Channel, m.To))
-	if err != nil {
-		return Email{}, fmt.Errorf("notify: opening message %d: %w", m.ID, err)
-	}
 	var e Email
-	if err := json.Unmarshal(plain, &e); err != nil {
-		return Email{}, fmt.Errorf("notify: decoding message %d: %w", m.ID, err)
+	if m.Channel != ChannelEmail {
+		return e, fmt.Errorf("notify: message %d is %q, not an email", m.ID, m.Channel)
 	}
-	return e, nil
+	err := o.open(m, &e)
+	return e, err
 }
 
 // sealAAD binds a sealed body to its channel and recipient, so a body

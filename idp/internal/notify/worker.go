@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,7 +39,10 @@ const markTimeout = 10 * time.Second
 type Worker struct {
 	Store  storage.Storage
 	Outbox *Outbox
-	Sender Sender
+	Sender Sender // delivers the emails
+	// SMS delivers the text messages; nil fails each one for good (no
+	// gateway is configured).
+	SMS    SMSSender
 	Logger *slog.Logger     // nil discards
 	Now    func() time.Time // nil is time.Now
 	// Lease is how long a claimed message is held before another worker may
@@ -137,14 +141,41 @@ func (w *Worker) RunOnce(ctx context.Context) (sent int, err error) {
 	return sent, ctx.Err()
 }
 
-// deliver sends the claimed m and records the outcome; ok reports that it
-// went out.
+// errNoSMSSender: an SMS was queued but no gateway is configured.
+var errNoSMSSender = Permanent(errors.New("no SMS gateway is configured (IDP_SMS_URL)"))
+
+// deliver sends the claimed m through the sender of its channel and records
+// the outcome; ok reports that it went out.
 func (w *Worker) deliver(ctx context.Context, m storage.Message, lease time.Duration) (ok bool, err error) {
-	log := w.logger().With("message", m.ID, "attempt", m.Attempts)
-	e, err := w.Outbox.Open(m)
+	log := w.logger().With("message", m.ID, "attempt", m.Attempts, "channel", m.Channel)
+	kind := "email"
+	var send func(ctx context.Context) error
+	var secrets []string // parts an error must not repeat
+	switch m.Channel {
+	case ChannelEmail:
+		var e Email
+		if e, err = w.Outbox.Open(m); err == nil {
+			send = func(ctx context.Context) error { return w.Sender.Send(ctx, e) }
+			secrets = []string{e.Text, e.HTML}
+		}
+	case ChannelSMS:
+		kind = "SMS"
+		var s SMS
+		if s, err = w.Outbox.OpenSMS(m); err == nil {
+			send = func(ctx context.Context) error {
+				if w.SMS == nil {
+					return errNoSMSSender
+				}
+				return w.SMS.SendSMS(ctx, s)
+			}
+			secrets = []string{s.Body}
+		}
+	default:
+		err = Permanent(fmt.Errorf("unknown channel %q", m.Channel))
+	}
 	if err == nil {
 		sendCtx, cancel := context.WithTimeout(ctx, lease/2)
-		err = w.Sender.Send(sendCtx, e)
+		err = send(sendCtx)
 		cancel()
 	}
 	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
@@ -153,25 +184,25 @@ func (w *Worker) deliver(ctx context.Context, m storage.Message, lease time.Dura
 
 	if err == nil {
 		if err := w.Store.MarkMessageSent(markCtx, m.ID, now); err != nil {
-			log.Error("email sent but not marked sent: it may be sent again", "err", err)
+			log.Error(kind+" sent but not marked sent: it may be sent again", "err", err)
 			return true, fmt.Errorf("mark message %d sent: %w", m.ID, err)
 		}
-		log.Info("email sent")
+		log.Info(kind + " sent")
 		return true, nil
 	}
 
 	if ctx.Err() != nil {
 		// Shutting down: hand the message back at once, without back-off.
 		if merr := w.Store.MarkMessageFailed(markCtx, m.ID, "interrupted by shutdown", now, false); merr != nil {
-			log.Warn("could not release email on shutdown", "err", merr)
+			log.Warn("could not release "+kind+" on shutdown", "err", merr)
 		}
-		log.Info("email delivery interrupted by shutdown")
+		log.Info(kind + " delivery interrupted by shutdown")
 		return false, ctx.Err()
 	}
 
-	lastErr := sanitizeError(err, e)
+	lastErr := sanitizeParts(err, m.Channel == ChannelSMS, secrets...)
 	maxAttempts := cmp.Or(w.MaxAttempts, DefaultMaxAttempts)
-	final := m.Attempts >= maxAttempts
+	final := m.Attempts >= maxAttempts || IsPermanent(err)
 	backoff := DefaultBackoff
 	if w.Backoff != nil {
 		backoff = w.Backoff
@@ -181,14 +212,14 @@ func (w *Worker) deliver(ctx context.Context, m storage.Message, lease time.Dura
 	switch {
 	case errors.Is(merr, storage.ErrNotFound):
 		// Another worker took it over after our lease ran out and sent it.
-		log.Info("email delivery failed, but another worker has sent it meanwhile", "err", lastErr)
+		log.Info(kind+" delivery failed, but another worker has sent it meanwhile", "err", lastErr)
 		return false, nil
 	case merr != nil:
 		return false, fmt.Errorf("mark message %d failed: %w", m.ID, merr)
 	case final:
-		log.Error("email delivery failed for good", "err", lastErr, "attempts", m.Attempts)
+		log.Error(kind+" delivery failed for good", "err", lastErr, "attempts", m.Attempts)
 	default:
-		log.Warn("email delivery failed; will retry", "err", lastErr, "next_attempt", next)
+		log.Warn(kind+" delivery failed; will retry", "err", lastErr, "next_attempt", next)
 	}
 	return false, nil
 }
@@ -214,14 +245,25 @@ const maxErrorLen = 500
 // at most maxErrorLen bytes, with any URL (a link in e may carry a one-time
 // secret, and a server may echo it) and e's parts replaced. Senders keep
 // credentials out of their errors themselves (SMTPSender.redact).
-func sanitizeError(err error, e Email) string {
+func sanitizeError(err error, e Email) string { return sanitizeParts(err, false, e.Text, e.HTML) }
+
+// digitRuns are what an SMS error must not repeat: a one-time code, a number.
+var digitRuns = regexp.MustCompile(`[0-9]{4,}`)
+
+// sanitizeParts is sanitizeError for any message: the parts (of 16 bytes
+// or more) and URLs are replaced, and with digits also every run of four or
+// more digits (an SMS's code).
+func sanitizeParts(err error, digits bool, parts ...string) string {
 	msg := err.Error()
-	for _, part := range []string{e.Text, e.HTML} {
+	for _, part := range parts {
 		if len(part) >= 16 {
 			msg = strings.ReplaceAll(msg, part, "[body]")
 		}
 	}
 	msg = urlPattern.ReplaceAllString(msg, "[url]")
+	if digits {
+		msg = digitRuns.ReplaceAllString(msg, "[digits]")
+	}
 	msg = strings.Join(strings.Fields(msg), " ")
 	if len(msg) > maxErrorLen {
 		cut := maxErrorLen
