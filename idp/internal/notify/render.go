@@ -41,11 +41,16 @@ const (
 	// asked for already belongs to an account: its owner learns that, the
 	// one who asked learns nothing. No link.
 	KindEmailInUse = "email_in_use"
+	// KindPhoneChanged tells a clinician that their mobile number changed
+	// to Phone (shown by its last digits only) and what that did to the
+	// mobile app. No link. Needs Phone.
+	KindPhoneChanged = "phone_changed"
 )
 
 // Kinds lists every kind Render knows.
 var Kinds = []string{KindInvitation, KindPasswordReset, KindPasswordChanged, KindEmailChangeVerify, KindEmailChangeNotice,
-	KindEmailChanged, KindEmailInUse}
+	KindEmailChanged, KindEmailInUse,
+	KindPhoneChanged}
 
 // Email is one rendered message. Render fills Subject, Text and HTML; the
 // caller sets To (the recipient's address) before enqueueing it.
@@ -67,6 +72,7 @@ type Data struct {
 	Name     string // the recipient's display name; "" greets without one; line breaks become spaces
 	Link     string // absolute http(s) URL under the issuer; for the kinds with a link
 	NewEmail string // the new login email of an email change
+	Phone    string // the new mobile number of a phone change (E.164)
 	// Expires is the link's lifetime, shown as "30 minutes", "7 days";
 	// ExpiresAt the moment it ends, shown in UTC.
 	Expires   time.Duration
@@ -77,6 +83,7 @@ type Data struct {
 type kindSpec struct {
 	link     bool // Link, Expires and ExpiresAt are required
 	newEmail bool // NewEmail is required
+	phone    bool // Phone is required
 }
 
 var kindSpecs = map[string]kindSpec{
@@ -87,6 +94,7 @@ var kindSpecs = map[string]kindSpec{
 	KindEmailChangeNotice: {newEmail: true},
 	KindEmailChanged:      {newEmail: true},
 	KindEmailInUse:        {},
+	KindPhoneChanged:      {phone: true},
 }
 
 //go:embed templates
@@ -150,12 +158,15 @@ var htmlFuncs = htmltemplate.FuncMap{
 
 // view is what the templates see.
 type view struct {
-	Product   string
-	Name      string
-	Link      string
-	NewEmail  string
-	ExpiresIn string // "30 minutes"
-	ExpiresAt string // "Monday 2 January 2006, 15:04 UTC"
+	Product  string
+	Name     string
+	Link     string
+	NewEmail string
+	// PhoneEnding is the last four digits of Data.Phone: an email may be
+	// read by others, so it never shows a whole number.
+	PhoneEnding string
+	ExpiresIn   string // "30 minutes"
+	ExpiresAt   string // "Monday 2 January 2006, 15:04 UTC"
 }
 
 // Render renders the email of kind from d. Subject, Text and HTML are set;
@@ -170,7 +181,8 @@ func Render(kind string, d Data) (Email, error) {
 		return Email{}, err
 	}
 	// Runs of white space (a line break in a name, say) become one space.
-	v := view{Product: Product, Name: strings.Join(strings.Fields(d.Name), " "), Link: d.Link, NewEmail: d.NewEmail}
+	v := view{Product: Product, Name: strings.Join(strings.Fields(d.Name), " "), Link: d.Link, NewEmail: d.NewEmail,
+		PhoneEnding: phoneEnding(d.Phone)}
 	if kindSpecs[kind].link {
 		v.ExpiresIn = HumanDuration(d.Expires)
 		v.ExpiresAt = d.ExpiresAt.UTC().Format("Monday 2 January 2006, 15:04 UTC")
@@ -206,7 +218,18 @@ func check(kind string, d Data) error {
 	if spec.newEmail && d.NewEmail == "" {
 		return fmt.Errorf("notify: %s needs NewEmail", kind)
 	}
+	if spec.phone && len(d.Phone) < 5 {
+		return fmt.Errorf("notify: %s needs Phone", kind)
+	}
 	return nil
+}
+
+// phoneEnding is the last four characters of phone, "" for a shorter one.
+func phoneEnding(phone string) string {
+	if len(phone) < 5 {
+		return ""
+	}
+	return phone[len(phone)-4:]
 }
 
 // HumanDuration writes d the way the emails say it: "30 minutes", "1 hour",

@@ -16,6 +16,7 @@ var goldenData = Data{
 	Name:      "Dana Whitfield",
 	Link:      "https://id.example.com/reset?token=Zm9vYmFyYmF6",
 	NewEmail:  "dana.new@example.com",
+	Phone:     "+14155550123",
 	Expires:   30 * time.Minute,
 	ExpiresAt: time.Date(2026, 3, 4, 15, 30, 0, 0, time.UTC),
 }
