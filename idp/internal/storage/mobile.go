@@ -89,6 +89,10 @@ type PINAttempt struct {
 	VoidAfter int
 }
 
+// PurposeMobilePIN is the one-time token that lets a clinician who has just
+// confirmed their number by SMS choose a PIN; its Data is the number.
+const PurposeMobilePIN = "mobile_pin"
+
 // Purposes of mobile codes.
 const (
 	CodeActivation  = "activation"   // activate (or re-activate) the credential on the user's number
