@@ -37,4 +37,12 @@
 // account page per user. A request to change the login email answers the
 // same whether or not another account uses the new address: that
 // address's owner is told by email instead of receiving a link.
+//
+// Mobile (mobile*.go) holds clinicians' phone-linked mobile credentials:
+// activation by SMS code (RequestActivationCode, VerifyActivationCode,
+// SetPIN), sign-in by number and PIN (AuthenticatePIN), the phone change
+// the credential follows (RequestPhoneChange, ConfirmPhoneChange, and
+// PhoneChangedTx for an admin's change), the admin operations
+// (MobileStatus, SendActivationTx, ResetMobileTx, EndMobileSessionsTx),
+// and the account page's list of sign-ins (SignIns, EndSignIn).
 package account
