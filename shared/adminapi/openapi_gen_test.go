@@ -102,6 +102,17 @@ func docRoutes() []docOp {
 		PermEmployeesRead, PermEmployeesWrite, PermEmployeesRoles, PermEmployeesStatus, PermEmployeesNotify)...)
 	ops = append(ops, userOps("clinicians", "clinician", NewClinician{}, ClinicianUpdate{},
 		PermCliniciansRead, PermCliniciansWrite, PermCliniciansRoles, PermCliniciansStatus, PermCliniciansNotify)...)
+	mobile := BasePath + "/clinicians/{id}/mobile"
+	ops = append(ops,
+		docOp{method: "GET", path: mobile, id: "getClinicianMobile", summary: "A clinician's mobile credential: state, phone, activation, last sign-in, live mobile sessions",
+			perms: []Permission{PermCliniciansMobile}, status: 200, resp: MobileCredential{}, errors: []int{404}},
+		docOp{method: "POST", path: mobile + "/activation", id: "sendClinicianMobileActivation", summary: "Send an activation code by SMS to the clinician's phone",
+			perms: []Permission{PermCliniciansMobile}, status: 200, resp: MobileCredential{}, errors: []int{404, 409, 503}},
+		docOp{method: "POST", path: mobile + "/reset", id: "resetClinicianMobile", summary: "Clear the PIN and end the mobile sessions; the clinician activates again",
+			perms: []Permission{PermCliniciansMobile}, status: 200, resp: MobileCredential{}, errors: []int{404}},
+		docOp{method: "DELETE", path: mobile + "/sessions", id: "endClinicianMobileSessions", summary: "End every mobile session of the clinician; the PIN stays",
+			perms: []Permission{PermCliniciansMobile}, status: 204, errors: []int{404}},
+	)
 	clients, client := BasePath+"/clients", BasePath+"/clients/{id}"
 	ops = append(ops,
 		docOp{method: "GET", path: clients, id: "listClients", summary: "List OIDC clients", perms: []Permission{PermClientsRead}, status: 200, resp: OIDCClientList{}},
@@ -257,6 +268,10 @@ func enumOf(t reflect.Type) []string {
 		vals = []string{string(UserTypeEmployee), string(UserTypeClinician)}
 	case reflect.TypeFor[UserStatus]():
 		vals = []string{string(StatusInvited), string(StatusActive), string(StatusDisabled)}
+	case reflect.TypeFor[MobileState]():
+		for _, s := range MobileStates {
+			vals = append(vals, string(s))
+		}
 	case reflect.TypeFor[Permission]():
 		for _, p := range Permissions {
 			vals = append(vals, string(p))
