@@ -42,7 +42,10 @@ type Deps struct {
 	// validates, account writes the record with everything the change
 	// entails (revoked grants, voided links, mail, the audit entry).
 	Accounts *account.Service
-	Logger   *slog.Logger
+	// Mobile runs the use cases of clinicians' mobile credentials; without
+	// it their routes answer 503.
+	Mobile *account.Mobile
+	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -125,6 +128,13 @@ func (h *Handler) table() []Route {
 			rt("POST "+base+"/{id}/invitation", u.invitation, s.notify),
 		)
 	}
+	mobile := p + "/clinicians/{id}/mobile"
+	routes = append(routes,
+		rt("GET "+mobile, h.getMobile, api.PermCliniciansMobile),
+		rt("POST "+mobile+"/activation", h.sendMobileActivation, api.PermCliniciansMobile),
+		rt("POST "+mobile+"/reset", h.resetMobile, api.PermCliniciansMobile),
+		rt("DELETE "+mobile+"/sessions", h.endMobileSessions, api.PermCliniciansMobile),
+	)
 	return append(routes,
 		rt("GET "+p+"/clients", h.listClients, api.PermClientsRead),
 		rt("POST "+p+"/clients", h.createClient, api.PermClientsWrite),

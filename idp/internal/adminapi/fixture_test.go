@@ -67,6 +67,8 @@ type fixture struct {
 	srv    *httptest.Server
 	issuer string
 	h      *adminapi.Handler
+	// mobile is the mobile credential use cases the handler runs.
+	mobile *account.Mobile
 	// adminClient is a client allowed scope admin; tokens are issued to it.
 	adminClient storage.Client
 	n           atomic.Int64
@@ -100,9 +102,12 @@ func newFixture(t *testing.T, b backend) *fixture {
 	f.issuer = f.srv.URL
 	accounts := &account.Service{Store: st, Hasher: cheapHasher, Logger: testLogger(), Now: f.clock.Now,
 		Outbox: f.outbox, Issuer: f.issuer}
+	if f.mobile, err = account.NewMobile(accounts, kek, true); err != nil {
+		t.Fatal(err)
+	}
 	f.h, err = adminapi.New(adminapi.Deps{
 		Store: st, Keys: f.keys, Issuer: f.issuer, Hasher: cheapHasher,
-		Accounts: accounts, Logger: testLogger(), Now: f.clock.Now,
+		Accounts: accounts, Mobile: f.mobile, Logger: testLogger(), Now: f.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
