@@ -39,6 +39,7 @@ func clientAdd(ctx context.Context, e env, args []string) error {
 	fs.Var(&roles, "admit-role", "only users holding one of these roles may sign in (repeatable)")
 	fs.Var(&types, "admit-type", "only these user types may sign in: employee, clinician (repeatable)")
 	fs.Var(&scopes, "scope", "extra scope the client may request, e.g. admin (repeatable)")
+	fs.StringVar(&c.SignInMethod, "sign-in", storage.SignInEmail, "how users sign in: email (email and password) or phone (clinicians: mobile number and PIN)")
 	cfg, err := parse(e, fs, args)
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func clientAdd(ctx context.Context, e env, args []string) error {
 	if out.Public {
 		kind = "public"
 	}
-	fmt.Fprintf(e.stdout, "registered %s client %s\n", kind, out.ID)
+	fmt.Fprintf(e.stdout, "registered %s client %s (sign-in: %s)\n", kind, out.ID, out.SignInMethod)
 	return nil
 }
 
@@ -96,7 +97,7 @@ func clientList(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tGRANTS\tREDIRECT URIS\tADMITS")
+	fmt.Fprintln(tw, "ID\tKIND\tSIGN-IN\tGRANTS\tREDIRECT URIS\tADMITS")
 	for _, c := range list {
 		kind := "confidential"
 		if c.Public {
@@ -112,7 +113,11 @@ func clientList(ctx context.Context, e env, args []string) error {
 		if len(admits) == 0 {
 			admits = []string{"everyone"}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, kind, strings.Join(c.GrantTypes, ","), strings.Join(c.RedirectURIs, " "), strings.Join(admits, ","))
+		method := c.SignInMethod
+		if method == "" {
+			method = storage.SignInEmail
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, kind, method, strings.Join(c.GrantTypes, ","), strings.Join(c.RedirectURIs, " "), strings.Join(admits, ","))
 	}
 	return tw.Flush()
 }

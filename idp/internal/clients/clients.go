@@ -36,6 +36,10 @@ type NewClient struct {
 	AdmitRoles             []storage.Role
 	AdmitTypes             []storage.UserType
 	Scopes                 []string
+	// SignInMethod is storage.SignInEmail ("" means it) or
+	// storage.SignInPhone: users sign in with mobile number and PIN, and
+	// only clinicians are admitted.
+	SignInMethod string
 }
 
 func fieldErr(field, format string, args ...any) error {
@@ -120,6 +124,23 @@ func validate(c NewClient) (storage.Client, error) {
 			return storage.Client{}, fieldErr("scope", "%q is not a scope that can be granted (%s)", s, strings.Join(extraScopes, ", "))
 		}
 	}
+	admitTypes := c.AdmitTypes
+	switch c.SignInMethod {
+	case "", storage.SignInEmail:
+		c.SignInMethod = storage.SignInEmail
+	case storage.SignInPhone:
+		// Phone sign-in is the clinicians' mobile credential: nobody else
+		// has one, so nobody else is admitted.
+		if len(c.AdmitRoles) > 0 || slices.ContainsFunc(c.AdmitTypes, func(t storage.UserType) bool { return t != storage.UserTypeClinician }) {
+			return storage.Client{}, fieldErr("sign_in", "a phone sign-in client admits clinicians only (drop the other admit rules)")
+		}
+		if !usesCode {
+			return storage.Client{}, fieldErr("sign_in", "a phone sign-in client signs users in: it needs authorization_code")
+		}
+		admitTypes = []storage.UserType{storage.UserTypeClinician}
+	default:
+		return storage.Client{}, fieldErr("sign_in", "%q is not a sign-in method (email, phone)", c.SignInMethod)
+	}
 	name := c.Name
 	if name == "" {
 		name = c.ID
@@ -127,7 +148,8 @@ func validate(c NewClient) (storage.Client, error) {
 	return storage.Client{
 		ID: c.ID, Name: name, Public: c.Public,
 		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
-		GrantTypes: grants, AdmitRoles: c.AdmitRoles, AdmitTypes: c.AdmitTypes, Scopes: c.Scopes,
+		GrantTypes: grants, AdmitRoles: c.AdmitRoles, AdmitTypes: admitTypes, Scopes: c.Scopes,
+		SignInMethod: c.SignInMethod,
 	}, nil
 }
 

@@ -38,6 +38,19 @@ func TestValidate(t *testing.T) {
 		{"unknown role", func(c *NewClient) { c.AdmitRoles = []storage.Role{"root"} }, "admit_role"},
 		{"unknown type", func(c *NewClient) { c.AdmitTypes = []storage.UserType{"robot"} }, "admit_type"},
 		{"unknown scope", func(c *NewClient) { c.Scopes = []string{"everything"} }, "scope"},
+		{"phone sign-in", func(c *NewClient) {
+			c.Secret, c.Public, c.RedirectURIs, c.SignInMethod = "", true, []string{"com.cliniconnects.mobile:/cb"}, storage.SignInPhone
+		}, ""},
+		{"phone sign-in admitting employees", func(c *NewClient) {
+			c.SignInMethod, c.AdmitTypes = storage.SignInPhone, []storage.UserType{storage.UserTypeEmployee}
+		}, "sign_in"},
+		{"phone sign-in admitting a role", func(c *NewClient) {
+			c.SignInMethod, c.AdmitRoles = storage.SignInPhone, []storage.Role{storage.RoleAdmin}
+		}, "sign_in"},
+		{"phone sign-in service", func(c *NewClient) {
+			c.SignInMethod, c.RedirectURIs, c.GrantTypes = storage.SignInPhone, nil, []string{storage.GrantClientCredentials}
+		}, "sign_in"},
+		{"unknown sign-in", func(c *NewClient) { c.SignInMethod = "face" }, "sign_in"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok
@@ -53,5 +66,23 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("want error on %s, got %v", tc.field, err)
 			}
 		})
+	}
+}
+
+// A phone sign-in client admits clinicians only; an email one is stored as
+// email.
+func TestValidateSignInMethod(t *testing.T) {
+	c, err := Validate(NewClient{ID: "mobile", Public: true, RedirectURIs: []string{"com.cliniconnects.mobile:/cb"},
+		SignInMethod: storage.SignInPhone, AdmitTypes: []storage.UserType{storage.UserTypeClinician}})
+	if err != nil || !c.PhoneSignIn() || len(c.AdmitTypes) != 1 || c.AdmitTypes[0] != storage.UserTypeClinician {
+		t.Fatalf("phone client: %+v, %v", c, err)
+	}
+	c, err = Validate(NewClient{ID: "mobile", Public: true, RedirectURIs: []string{"com.cliniconnects.mobile:/cb"}, SignInMethod: storage.SignInPhone})
+	if err != nil || len(c.AdmitTypes) != 1 || c.AdmitTypes[0] != storage.UserTypeClinician {
+		t.Fatalf("phone client without admit rules: %+v, %v", c, err)
+	}
+	c, err = Validate(NewClient{ID: "web", Secret: strings.Repeat("s", MinSecretLength), RedirectURIs: []string{"https://web.example.com/cb"}})
+	if err != nil || c.SignInMethod != storage.SignInEmail || c.PhoneSignIn() {
+		t.Fatalf("default: %+v, %v", c, err)
 	}
 }

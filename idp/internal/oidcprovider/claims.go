@@ -29,8 +29,24 @@ var SupportedClaims = []string{
 
 var errTokenInactive = errors.New("token inactive")
 
-// setUserinfo fills the claims that scopes grant about u.
-func setUserinfo(info *oidc.UserInfo, u storage.User, scopes []string) {
+// setUserClaims fills the claims that scopes grant about u, reading
+// whether u's number was confirmed by SMS when scope phone asks for it.
+func (s *Storage) setUserClaims(ctx context.Context, info *oidc.UserInfo, u storage.User, scopes []string) error {
+	verified := false
+	if u.Phone != "" && slices.Contains(scopes, oidc.ScopePhone) {
+		c, err := s.store.GetMobileCredential(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		verified = c.PhoneVerified(u.Phone)
+	}
+	setUserinfo(info, u, scopes, verified)
+	return nil
+}
+
+// setUserinfo fills the claims that scopes grant about u; phoneVerified
+// says whether u.Phone was confirmed by an SMS code.
+func setUserinfo(info *oidc.UserInfo, u storage.User, scopes []string, phoneVerified bool) {
 	info.Subject = u.ID
 	for _, sc := range scopes {
 		switch sc {
@@ -44,8 +60,9 @@ func setUserinfo(info *oidc.UserInfo, u storage.User, scopes []string) {
 		case oidc.ScopePhone:
 			if u.Phone != "" {
 				info.PhoneNumber = u.Phone
-				// The store has no phone verification flag yet.
-				info.AppendClaims("phone_number_verified", false)
+				// True only for a number confirmed by SMS (the mobile
+				// credential's), also when false.
+				info.AppendClaims("phone_number_verified", phoneVerified)
 			}
 		case ScopeRoles:
 			info.AppendClaims(ClaimRoles, roleNames(u))
@@ -76,7 +93,9 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
-	setUserinfo(info, u, scopes)
+	if err := s.setUserClaims(ctx, info, u, scopes); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
 	return nil
 }
 
@@ -132,8 +151,7 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	setUserinfo(info, u, t.Scopes)
-	return nil
+	return s.setUserClaims(ctx, info, u, t.Scopes)
 }
 
 // SetIntrospectionFromToken answers introspection. Any authenticated

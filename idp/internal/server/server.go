@@ -52,6 +52,10 @@ type Deps struct {
 	// MailPoll is how often the delivery worker looks for due email when
 	// nothing woke it; 0 means notify.DefaultPoll.
 	MailPoll time.Duration
+	// SMSSender delivers the outbox's SMS; nil means the one the
+	// configuration names (notify.NewSMSSender: webhook, Twilio, files on
+	// a loopback issuer, or none).
+	SMSSender notify.SMSSender
 }
 
 // DefaultMaintenanceEvery is the period of the background loop.
@@ -171,7 +175,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		return nil, err
 	}
 
-	acct, err := accounts(ctx, d)
+	acct, mobile, err := accounts(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +193,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	}
 	admin, err := adminapi.New(adminapi.Deps{
 		Store: d.Store, Keys: km, Issuer: cfg.Issuer, Hasher: d.Hasher,
-		Accounts: acct, Logger: d.Logger, Now: d.Now,
+		Accounts: acct, Mobile: mobile, Logger: d.Logger, Now: d.Now,
 	})
 	if err != nil {
 		return nil, err
