@@ -157,7 +157,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, c *call) 
 		merged := clients.NewClient{
 			ID: cl.ID, Name: cl.Name, Public: cl.Public, RedirectURIs: cl.RedirectURIs,
 			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, GrantTypes: cl.GrantTypes,
-			AdmitRoles: cl.AdmitRoles, AdmitTypes: cl.AdmitTypes, Scopes: cl.Scopes,
+			AdmitRoles: cl.AdmitRoles, AdmitTypes: cl.AdmitTypes, Scopes: cl.Scopes, SignInMethod: cl.SignInMethod,
 		}
 		if in.Name != nil {
 			merged.Name = *in.Name

@@ -245,3 +245,32 @@ func TestAdminPhoneChangeRevokesMobile(t *testing.T) {
 		}
 	})
 }
+
+// A phone sign-in client keeps admitting clinicians only, whatever an
+// update asks.
+func TestPhoneClientAdmitsCliniciansOnly(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		super := f.client(f.active(storage.UserTypeEmployee, storage.RoleSuperAdmin))
+		cl, err := f.store.CreateClient(ctx, storage.Client{ID: "mobile", Public: true, SignInMethod: storage.SignInPhone,
+			RedirectURIs: []string{"com.cliniconnects.mobile:/callback"}, AdmitTypes: []storage.UserType{storage.UserTypeClinician},
+			GrantTypes: []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		types := []api.UserType{api.UserTypeEmployee}
+		_, err = super.UpdateClient(ctx, cl.ID, cl.UpdatedAt.UnixMicro(), api.OIDCClientUpdate{AdmitTypes: &types})
+		var e *api.Error
+		if !errors.As(err, &e) || e.Code != api.CodeValidation || e.Fields["sign_in"] == "" {
+			t.Fatalf("admitting employees to a phone client: %v", err)
+		}
+		name := "Clinician app"
+		if _, err := super.UpdateClient(ctx, cl.ID, cl.UpdatedAt.UnixMicro(), api.OIDCClientUpdate{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.store.GetClient(ctx, cl.ID)
+		if err != nil || !got.PhoneSignIn() || !slices.Equal(got.AdmitTypes, []storage.UserType{storage.UserTypeClinician}) {
+			t.Fatalf("after a rename: %+v, %v", got, err)
+		}
+	})
+}
