@@ -43,6 +43,9 @@ type Edit struct {
 //     to the old address must not act on the account, nor a session keep
 //     it); and the old address is told which address replaced it;
 //   - disabling revokes every grant and voids every open link likewise;
+//   - a clinician's new phone number clears their mobile PIN, revokes every
+//     session and refresh token of phone sign-in clients, voids open SMS
+//     codes and emails them a notice (the new number is not verified);
 //   - one audit entry by e.By lists the changed fields.
 //
 // Errors: storage.ErrNotFound for an unknown id, storage.ErrEmailInUse or
@@ -93,6 +96,12 @@ func (s *Service) EditUser(ctx context.Context, id string, e Edit) (storage.User
 			}
 			mailed = true
 		}
+		// A clinician's mobile credential follows the phone number.
+		phoneMailed, err := s.phoneChangedTx(ctx, tx, before, after, false, now)
+		if err != nil {
+			return err
+		}
+		mailed = mailed || phoneMailed
 		if e.Check != nil {
 			if err := e.Check(ctx, tx, before, after); err != nil {
 				return err

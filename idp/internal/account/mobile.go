@@ -125,18 +125,6 @@ func number(phone string) (string, error) {
 	return n, nil
 }
 
-// auditMobile appends one entry about userID's credential through st (a
-// transaction, or the store for an entry of its own).
-func auditMobile(ctx context.Context, st storage.Storage, now time.Time, actor, action, userID, source string, changes map[string][2]any) error {
-	err := st.AppendAudit(ctx, storage.AuditEntry{
-		At: now, ActorID: actor, Action: action, TargetType: "user", TargetID: userID, SourceAddr: source, Changes: changes,
-	})
-	if err != nil {
-		return fmt.Errorf("account: audit %s: %w", action, err)
-	}
-	return nil
-}
-
 // waitAtLeast sleeps until d has passed since start, or ctx ends.
 func waitAtLeast(ctx context.Context, start time.Time, d time.Duration) {
 	d -= time.Since(start)

@@ -67,7 +67,7 @@ func (m *Mobile) RequestActivationCode(ctx context.Context, phone, sourceAddr st
 		if err := m.sendActivationTx(ctx, tx, u, now); err != nil {
 			return err
 		}
-		return auditMobile(ctx, tx, now, "", ActionMobileActivationRequested, u.ID, sourceAddr, nil)
+		return audit(ctx, tx, now, Actor{Source: sourceAddr}, ActionMobileActivationRequested, u.ID, nil)
 	})
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func (m *Mobile) VerifyActivationCode(ctx context.Context, phone, code, sourceAd
 		if err != nil {
 			return fmt.Errorf("account: storing PIN ticket: %w", err)
 		}
-		return auditMobile(ctx, tx, now, u.ID, ActionMobilePhoneVerified, u.ID, sourceAddr, nil)
+		return audit(ctx, tx, now, Actor{ID: u.ID, Source: sourceAddr}, ActionMobilePhoneVerified, u.ID, nil)
 	})
 	if err != nil {
 		return "", err
@@ -197,10 +197,11 @@ func clearPIN(c *storage.MobileCredential) {
 // the credential becomes active for the confirmed number, and the
 // clinician's earlier phone sign-ins are revoked (as a password reset
 // revokes sessions). It returns the user, for the caller to complete the
-// sign-in with AMRActivation. A PIN the policy refuses is a *FieldError
+// sign-in with AMRActivation; sourceAddr goes into the audit entry. A PIN
+// the policy refuses is a *FieldError
 // for "pin"; a ticket that cannot be used, ErrInvalidLink (or one wrapping
 // it) or ErrLinkUsed. On any error nothing changes.
-func (m *Mobile) SetPIN(ctx context.Context, ticket, newPIN string) (storage.User, error) {
+func (m *Mobile) SetPIN(ctx context.Context, ticket, newPIN, sourceAddr string) (storage.User, error) {
 	info, err := m.CheckLink(ctx, storage.PurposeMobilePIN, ticket)
 	if err != nil {
 		return storage.User{}, err
@@ -247,7 +248,7 @@ func (m *Mobile) SetPIN(ctx context.Context, ticket, newPIN string) (storage.Use
 		if err := tx.ResetThrottle(ctx, pinNumberKey(t.Data)); err != nil {
 			return fmt.Errorf("account: lifting number lock: %w", err)
 		}
-		return auditMobile(ctx, tx, now, u.ID, ActionMobileActivated, u.ID, "", nil)
+		return audit(ctx, tx, now, Actor{ID: u.ID, Source: sourceAddr}, ActionMobileActivated, u.ID, nil)
 	})
 	if err != nil {
 		return storage.User{}, err

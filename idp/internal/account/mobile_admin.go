@@ -23,10 +23,10 @@ type MobileStatus struct {
 	Sessions []storage.SignIn
 }
 
-// MobileStatus reads u's credential and phone sign-ins through st.
-func (m *Mobile) MobileStatus(ctx context.Context, st storage.Storage, u storage.User) (MobileStatus, error) {
+// MobileStatus reads u's credential and phone sign-ins.
+func (m *Mobile) MobileStatus(ctx context.Context, u storage.User) (MobileStatus, error) {
 	now := m.now()
-	c, err := st.GetMobileCredential(ctx, u.ID)
+	c, err := m.Store.GetMobileCredential(ctx, u.ID)
 	if err != nil {
 		return MobileStatus{}, fmt.Errorf("account: reading mobile credential: %w", err)
 	}
@@ -41,7 +41,7 @@ func (m *Mobile) MobileStatus(ctx context.Context, st storage.Storage, u storage
 	if out.State == storage.MobileLocked {
 		out.LockedUntil = c.LockedUntil
 	}
-	all, err := st.ListSignIns(ctx, u.ID, now)
+	all, err := m.Store.ListSignIns(ctx, u.ID, now)
 	if err != nil {
 		return MobileStatus{}, fmt.Errorf("account: listing sign-ins: %w", err)
 	}
@@ -54,42 +54,97 @@ func (m *Mobile) MobileStatus(ctx context.Context, st storage.Storage, u storage
 	return out, nil
 }
 
-// SendActivationTx queues an activation code by SMS to u's phone, in tx
-// (an admin's "send activation"); the caller audits. u must be an active
-// clinician with a phone (ErrNotClinician). No throttle applies: the admin
-// is authenticated and audited.
-func (m *Mobile) SendActivationTx(ctx context.Context, tx storage.Storage, u storage.User) error {
-	if !mobileUser(u, u.Phone) {
-		return ErrNotClinician
-	}
-	return m.sendActivationTx(ctx, tx, u, m.now())
+// SendActivation sends clinician id an activation code by SMS (the
+// credential becomes pending unless it is active), with an audit entry by
+// by under action, in one transaction. allow, when set, runs first on the
+// record as read in the transaction (the admin API authorizes there).
+// Errors: storage.ErrNotFound, ErrNotClinician (not an active clinician
+// with a phone), ErrSMSUnavailable, allow's. No throttle applies: the
+// caller is an administrator, authenticated and audited.
+func (m *Mobile) SendActivation(ctx context.Context, id string, by Actor, action string, allow func(storage.User) error) (storage.User, error) {
+	return m.adminChange(ctx, id, by, action, allow, func(ctx context.Context, tx storage.Storage, u storage.User, now time.Time) error {
+		if !mobileUser(u, u.Phone) {
+			return ErrNotClinician
+		}
+		return m.sendActivationTx(ctx, tx, u, now)
+	})
 }
 
-// ResetMobileTx clears u's PIN, revokes their phone sign-ins and voids open
-// codes, in tx; the confirmation of the number stays. The caller audits.
-func (m *Mobile) ResetMobileTx(ctx context.Context, tx storage.Storage, u storage.User) error {
-	if u.Type != storage.UserTypeClinician {
-		return ErrNotClinician
-	}
-	now := m.now()
-	if _, err := tx.UpdateMobileCredential(ctx, u.ID, func(c *storage.MobileCredential) error {
-		clearPIN(c)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("account: clearing mobile credential: %w", err)
-	}
-	if _, err := tx.VoidMobileCodes(ctx, u.ID, now); err != nil {
-		return fmt.Errorf("account: voiding codes: %w", err)
-	}
-	return m.EndMobileSessionsTx(ctx, tx, u)
+// ResetMobile clears clinician id's PIN, revokes their phone sign-ins and
+// voids open codes (the confirmation of the number stays), as
+// SendActivation otherwise. They activate again by SMS.
+func (m *Mobile) ResetMobile(ctx context.Context, id string, by Actor, action string, allow func(storage.User) error) (storage.User, error) {
+	return m.adminChange(ctx, id, by, action, allow, func(ctx context.Context, tx storage.Storage, u storage.User, now time.Time) error {
+		if _, err := tx.UpdateMobileCredential(ctx, u.ID, func(c *storage.MobileCredential) error {
+			clearPIN(c)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("account: clearing mobile credential: %w", err)
+		}
+		if _, err := tx.VoidMobileCodes(ctx, u.ID, now); err != nil {
+			return fmt.Errorf("account: voiding codes: %w", err)
+		}
+		return revokeMobile(ctx, tx, u, now)
+	})
 }
 
-// EndMobileSessionsTx revokes u's phone sign-ins, in tx; the PIN stays.
-func (m *Mobile) EndMobileSessionsTx(ctx context.Context, tx storage.Storage, u storage.User) error {
-	if err := tx.RevokeMobileGrants(ctx, u.ID, m.now()); err != nil {
+// EndMobileSessions revokes clinician id's phone sign-ins (the PIN stays),
+// as SendActivation otherwise.
+func (m *Mobile) EndMobileSessions(ctx context.Context, id string, by Actor, action string, allow func(storage.User) error) (storage.User, error) {
+	return m.adminChange(ctx, id, by, action, allow, func(ctx context.Context, tx storage.Storage, u storage.User, now time.Time) error {
+		return revokeMobile(ctx, tx, u, now)
+	})
+}
+
+func revokeMobile(ctx context.Context, tx storage.Storage, u storage.User, now time.Time) error {
+	if err := tx.RevokeMobileGrants(ctx, u.ID, now); err != nil {
 		return fmt.Errorf("account: revoking phone sign-ins: %w", err)
 	}
 	return nil
+}
+
+// adminChange runs op on clinician id in one transaction with allow first
+// and the audit entry (the credential's state before and after) last.
+func (m *Mobile) adminChange(ctx context.Context, id string, by Actor, action string, allow func(storage.User) error,
+	op func(ctx context.Context, tx storage.Storage, u storage.User, now time.Time) error) (storage.User, error) {
+	var u storage.User
+	err := m.Store.InTx(ctx, func(tx storage.Storage) error {
+		var err error
+		if u, err = tx.GetUser(ctx, id); err != nil {
+			return err
+		}
+		if allow != nil {
+			if err := allow(u); err != nil {
+				return err
+			}
+		}
+		if u.Type != storage.UserTypeClinician {
+			return ErrNotClinician
+		}
+		now := m.now()
+		before, err := tx.GetMobileCredential(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := op(ctx, tx, u, now); err != nil {
+			return err
+		}
+		after, err := tx.GetMobileCredential(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		var changes map[string][2]any
+		if b, a := before.StateAt(now), after.StateAt(now); b != a {
+			changes = map[string][2]any{"mobile_state": {string(b), string(a)}}
+		}
+		return audit(ctx, tx, now, by, action, u.ID, changes)
+	})
+	if err != nil {
+		return storage.User{}, err
+	}
+	m.queued()
+	m.log().InfoContext(ctx, "mobile credential changed", "action", action, "user", id)
+	return u, nil
 }
 
 // SignIns lists where userID is signed in (browser sessions and apps),
@@ -106,10 +161,11 @@ func (s *Service) SignIns(ctx context.Context, userID string) ([]storage.SignIn,
 // ended already).
 var ErrNoSuchSignIn = errors.New("account: no such sign-in")
 
-// EndSignIn ends one of userID's sign-ins, as SignIns lists it (kind and
-// id): a browser session is revoked, an app's token family too. Audited.
-func (s *Service) EndSignIn(ctx context.Context, userID, kind, id string) error {
-	list, err := s.SignIns(ctx, userID)
+// EndSignIn ends one of by.ID's own sign-ins, as SignIns lists it (kind
+// and id): a browser session is revoked, an app's token family too.
+// Audited.
+func (s *Service) EndSignIn(ctx context.Context, by Actor, kind, id string) error {
+	list, err := s.SignIns(ctx, by.ID)
 	if err != nil {
 		return err
 	}
@@ -133,15 +189,8 @@ func (s *Service) EndSignIn(ctx context.Context, userID, kind, id string) error 
 		if err != nil {
 			return fmt.Errorf("account: ending sign-in: %w", err)
 		}
-		return audit(ctx, tx, now, userID, ActionSignInEnded, userID, map[string][2]any{
+		return audit(ctx, tx, now, by, ActionSignInEnded, by.ID, map[string][2]any{
 			"kind": {nil, kind}, "client": {nil, nilIfEmpty(found.ClientID)}, "method": {nil, found.Method},
 		})
 	})
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -131,7 +131,7 @@ func (m *Mobile) checkCode(ctx context.Context, u storage.User, purpose, code, s
 		if err := m.Store.VoidMobileCode(ctx, c.ID, now); err != nil {
 			return storage.MobileCode{}, fmt.Errorf("account: voiding exhausted code: %w", err)
 		}
-		err := auditMobile(ctx, m.Store, now, "", ActionMobileCodeVoided, u.ID, source, map[string][2]any{"purpose": {nil, purpose}})
+		err := audit(ctx, m.Store, now, Actor{Source: source}, ActionMobileCodeVoided, u.ID, map[string][2]any{"purpose": {nil, purpose}})
 		if err != nil {
 			return storage.MobileCode{}, err
 		}

@@ -10,14 +10,14 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
-// RequestPhoneChange starts a signed-in clinician's change of phone number:
-// a code goes by SMS to the new number. The number changes only when the
-// code is confirmed (ConfirmPhoneChange); a newer request voids the older
-// code. Errors: a *FieldError for "phone", ErrSamePhone, ErrPhoneTaken,
-// ErrNotClinician, ErrNotActive, ErrThrottled (per number, per clinician,
-// per source), ErrSMSUnavailable.
-func (m *Mobile) RequestPhoneChange(ctx context.Context, userID, newPhone, sourceAddr string) error {
-	u, err := m.activeUser(ctx, userID)
+// RequestPhoneChange starts a signed-in clinician's (by.ID) change of phone
+// number: a code goes by SMS to the new number. The number changes only
+// when the code is confirmed (ConfirmPhoneChange); a newer request voids
+// the older code. Errors: a *FieldError for "phone", ErrSamePhone,
+// ErrPhoneTaken, ErrNotClinician, ErrNotActive, ErrThrottled (per number,
+// per clinician, per source), ErrSMSUnavailable.
+func (m *Mobile) RequestPhoneChange(ctx context.Context, by Actor, newPhone string) error {
+	u, err := m.activeUser(ctx, by.ID)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (m *Mobile) RequestPhoneChange(ctx context.Context, userID, newPhone, sourc
 		id          string
 		short, long int
 	}{
-		{smsSourceKey, sourceAddr, smsPerSourceShort, smsPerSourceDay},
+		{smsSourceKey, by.Source, smsPerSourceShort, smsPerSourceDay},
 		{smsUserKey, u.ID, smsPerUserShort, smsPerUserDay},
 		{smsNumberKey, num, smsPerNumberShort, smsPerNumberDay},
 	} {
@@ -58,7 +58,7 @@ func (m *Mobile) RequestPhoneChange(ctx context.Context, userID, newPhone, sourc
 		if err := m.sendCodeTx(ctx, tx, u, storage.CodePhoneChange, num, now); err != nil {
 			return err
 		}
-		return auditMobile(ctx, tx, now, u.ID, ActionPhoneChangeRequested, u.ID, sourceAddr, nil)
+		return audit(ctx, tx, now, by, ActionPhoneChangeRequested, u.ID, nil)
 	})
 	if err != nil {
 		return err
@@ -68,14 +68,15 @@ func (m *Mobile) RequestPhoneChange(ctx context.Context, userID, newPhone, sourc
 	return nil
 }
 
-// ConfirmPhoneChange applies a signed-in clinician's phone change with the
-// code sent to the new number: in one transaction the number changes
-// (confirmed by SMS, so phone_number_verified) and PhoneChangedTx does the
-// rest. Errors: ErrInvalidCode (after CodeTries wrong ones the code is
+// ConfirmPhoneChange applies a signed-in clinician's (by.ID) phone change
+// with the code sent to the new number: in one transaction the number
+// changes — confirmed by SMS, so phone_number_verified — and everything a
+// phone change entails (see phoneChangedTx) and the audit entry commit
+// with it. Errors: ErrInvalidCode (after CodeTries wrong ones the code is
 // void), ErrPhoneTaken (taken meanwhile), ErrNotClinician, ErrNotActive, a
 // *signin.LockedError for a source with too many wrong guesses.
-func (m *Mobile) ConfirmPhoneChange(ctx context.Context, userID, code, sourceAddr string) (storage.User, error) {
-	u, err := m.activeUser(ctx, userID)
+func (m *Mobile) ConfirmPhoneChange(ctx context.Context, by Actor, code string) (storage.User, error) {
+	u, err := m.activeUser(ctx, by.ID)
 	if err != nil {
 		return storage.User{}, err
 	}
@@ -83,13 +84,13 @@ func (m *Mobile) ConfirmPhoneChange(ctx context.Context, userID, code, sourceAdd
 		return storage.User{}, ErrNotClinician
 	}
 	now := m.now()
-	if err := m.guessAllowed(ctx, sourceAddr, now); err != nil {
+	if err := m.guessAllowed(ctx, by.Source, now); err != nil {
 		return storage.User{}, err
 	}
-	c, err := m.checkCode(ctx, u, storage.CodePhoneChange, code, sourceAddr)
+	c, err := m.checkCode(ctx, u, storage.CodePhoneChange, code, by.Source)
 	if err != nil {
 		if errors.Is(err, ErrInvalidCode) {
-			m.wrongGuess(ctx, sourceAddr, now)
+			m.wrongGuess(ctx, by.Source, now)
 		}
 		return storage.User{}, err
 	}
@@ -116,11 +117,10 @@ func (m *Mobile) ConfirmPhoneChange(ctx context.Context, userID, code, sourceAdd
 		case err != nil:
 			return err
 		}
-		if err := m.PhoneChangedTx(ctx, tx, before, after, true); err != nil {
+		if _, err := m.phoneChangedTx(ctx, tx, before, after, true, now); err != nil {
 			return err
 		}
-		return auditMobile(ctx, tx, now, u.ID, ActionPhoneChanged, u.ID, sourceAddr,
-			map[string][2]any{"phone": {before.Phone, after.Phone}})
+		return audit(ctx, tx, now, by, ActionPhoneChanged, u.ID, UserChanges(before, after))
 	})
 	if err != nil {
 		return storage.User{}, err
@@ -130,20 +130,19 @@ func (m *Mobile) ConfirmPhoneChange(ctx context.Context, userID, code, sourceAdd
 	return after, nil
 }
 
-// PhoneChangedTx does, in tx, what a clinician's phone change from
-// before.Phone to after.Phone entails, whoever made it (the clinician, an
-// admin): the PIN is cleared, every session and refresh token of phone
-// sign-in clients is revoked, open codes die, and a notice is emailed to
-// the clinician. The new number counts as confirmed only when
-// verifiedBySMS. The caller writes the audit entry (its actor) and wakes
-// the delivery worker (Service.Queued) after the commit. For anyone but a
-// clinician, or an unchanged number, it does nothing.
-func (m *Mobile) PhoneChangedTx(ctx context.Context, tx storage.Storage, before, after storage.User, verifiedBySMS bool) error {
+// phoneChangedTx does, in tx, what a clinician's phone change from
+// before.Phone to after.Phone entails, whoever made it (the clinician
+// here, an administrator through EditUser): the PIN is cleared, every
+// session and refresh token of phone sign-in clients is revoked, open codes
+// die, and a notice is emailed to the clinician (mailed reports it; the
+// caller wakes the delivery worker after the commit). The new number
+// counts as confirmed only when verifiedBySMS. For anyone but a clinician,
+// or an unchanged number, it does nothing.
+func (s *Service) phoneChangedTx(ctx context.Context, tx storage.Storage, before, after storage.User, verifiedBySMS bool, now time.Time) (mailed bool, err error) {
 	if after.Type != storage.UserTypeClinician || before.Phone == after.Phone {
-		return nil
+		return false, nil
 	}
-	now := m.now()
-	_, err := tx.UpdateMobileCredential(ctx, after.ID, func(c *storage.MobileCredential) error {
+	_, err = tx.UpdateMobileCredential(ctx, after.ID, func(c *storage.MobileCredential) error {
 		clearPIN(c)
 		c.Phone, c.PhoneVerifiedAt = "", time.Time{}
 		if verifiedBySMS {
@@ -152,20 +151,23 @@ func (m *Mobile) PhoneChangedTx(ctx context.Context, tx storage.Storage, before,
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("account: clearing mobile credential: %w", err)
+		return false, fmt.Errorf("account: clearing mobile credential: %w", err)
 	}
 	if err := tx.RevokeMobileGrants(ctx, after.ID, now); err != nil {
-		return fmt.Errorf("account: revoking phone sign-ins: %w", err)
+		return false, fmt.Errorf("account: revoking phone sign-ins: %w", err)
 	}
 	if _, err := tx.VoidMobileCodes(ctx, after.ID, now); err != nil {
-		return fmt.Errorf("account: voiding codes: %w", err)
+		return false, fmt.Errorf("account: voiding codes: %w", err)
 	}
 	if after.Phone == "" {
-		return nil
+		return false, nil
 	}
-	e, err := m.render(message{kind: notify.KindPhoneChanged, to: after.Email, data: notify.Data{Name: after.Name(), Phone: after.Phone}})
+	e, err := s.render(message{kind: notify.KindPhoneChanged, to: after.Email, data: notify.Data{Name: after.Name(), Phone: after.Phone}})
 	if err != nil {
-		return err
+		return false, err
 	}
-	return m.enqueue(ctx, tx, e)
+	if err := s.enqueue(ctx, tx, e); err != nil {
+		return false, err
+	}
+	return true, nil
 }

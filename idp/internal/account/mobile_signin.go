@@ -90,7 +90,7 @@ func (m *Mobile) AuthenticatePIN(ctx context.Context, phone, pinText, sourceAddr
 	case c.PINFailures >= PINVoidAfter:
 		return storage.User{}, m.voidPIN(ctx, u, c, sourceAddr, now)
 	case c.PINFailures == PINLockAfter:
-		if err := auditMobile(ctx, m.Store, now, "", ActionMobilePINLocked, u.ID, sourceAddr,
+		if err := audit(ctx, m.Store, now, Actor{Source: sourceAddr}, ActionMobilePINLocked, u.ID,
 			map[string][2]any{"locked_until": {nil, c.LockedUntil.UTC().Format(time.RFC3339)}}); err != nil {
 			return storage.User{}, err
 		}
@@ -176,7 +176,7 @@ func (m *Mobile) voidPIN(ctx context.Context, u storage.User, c storage.MobileCr
 		return fmt.Errorf("account: voiding PIN: %w", err)
 	}
 	if voided {
-		if err := auditMobile(ctx, m.Store, now, "", ActionMobilePINVoided, u.ID, source, nil); err != nil {
+		if err := audit(ctx, m.Store, now, Actor{Source: source}, ActionMobilePINVoided, u.ID, nil); err != nil {
 			return err
 		}
 		m.log().WarnContext(ctx, "PIN voided after too many wrong attempts", "user", u.ID)

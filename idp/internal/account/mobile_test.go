@@ -130,7 +130,7 @@ func (f *mobileFixture) activate(u storage.User, pinText string) storage.User {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	got, err := f.m.SetPIN(ctx, ticket, pinText)
+	got, err := f.m.SetPIN(ctx, ticket, pinText, src)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -206,11 +206,11 @@ func TestActivationAndPINSignIn(t *testing.T) {
 		// The PIN policy, then the PIN.
 		for _, bad := range []string{"123456", "111111", "12345", "5550123", "12a456"} {
 			var fe *account.FieldError
-			if _, err := f.m.SetPIN(ctx, ticket, bad); !errors.As(err, &fe) || fe.Field != "pin" {
+			if _, err := f.m.SetPIN(ctx, ticket, bad, src); !errors.As(err, &fe) || fe.Field != "pin" {
 				t.Fatalf("SetPIN(%q) = %v, want a pin field error", bad, err)
 			}
 		}
-		got, err := f.m.SetPIN(ctx, ticket, goodPIN)
+		got, err := f.m.SetPIN(ctx, ticket, goodPIN, src)
 		if err != nil || got.ID != u.ID {
 			t.Fatalf("SetPIN = %v, %v", got.ID, err)
 		}
@@ -224,7 +224,7 @@ func TestActivationAndPINSignIn(t *testing.T) {
 		if ok, _, err := cheap.Verify(goodPIN, c.PINHash); !ok || err != nil {
 			t.Fatal("the stored PIN hash does not verify the PIN")
 		}
-		if _, err := f.m.SetPIN(ctx, ticket, otherPIN); !errors.Is(err, account.ErrLinkUsed) {
+		if _, err := f.m.SetPIN(ctx, ticket, otherPIN, src); !errors.Is(err, account.ErrLinkUsed) {
 			t.Fatalf("the ticket twice: %v", err)
 		}
 
@@ -269,7 +269,7 @@ func TestActivationSameAnswerForEveryNumber(t *testing.T) {
 			t.Fatal(err)
 		}
 		disabled := f.clinician("dis@example.com", "+14155550142")
-		if disabled, err = f.svc.DisableUser(ctx, disabled.ID); err != nil {
+		if disabled, err = f.svc.DisableUser(ctx, disabled.ID, account.Actor{}); err != nil {
 			t.Fatal(err)
 		}
 		for _, num := range []string{clinPhone, "+14155550199", emp.Phone, invited.Phone, disabled.Phone} {
@@ -295,12 +295,12 @@ func TestActivationSameAnswerForEveryNumber(t *testing.T) {
 		}
 		// Only clinicians hold credentials, whatever the route.
 		for _, u := range []storage.User{emp, invited, disabled} {
-			err := st.InTx(ctx, func(tx storage.Storage) error { return f.m.SendActivationTx(ctx, tx, u) })
+			_, err := f.m.SendActivation(ctx, u.ID, account.Actor{}, "clinician.mobile_activation", nil)
 			if !errors.Is(err, account.ErrNotClinician) {
-				t.Fatalf("SendActivationTx(%s): %v", u.Email, err)
+				t.Fatalf("SendActivation(%s): %v", u.Email, err)
 			}
 		}
-		if err := f.m.RequestPhoneChange(ctx, emp.ID, "+14155550177", ""); !errors.Is(err, account.ErrNotClinician) {
+		if err := f.m.RequestPhoneChange(ctx, account.Actor{ID: emp.ID}, "+14155550177"); !errors.Is(err, account.ErrNotClinician) {
 			t.Fatalf("RequestPhoneChange(employee): %v", err)
 		}
 		// Without a gateway nothing is accepted.
@@ -636,21 +636,21 @@ func TestPhoneChangeByClinician(t *testing.T) {
 			phone string
 			want  error
 		}{{clinPhone, account.ErrSamePhone}, {other.Phone, account.ErrPhoneTaken}} {
-			if err := f.m.RequestPhoneChange(ctx, u.ID, tc.phone, src); !errors.Is(err, tc.want) {
+			if err := f.m.RequestPhoneChange(ctx, account.Actor{ID: u.ID, Source: src}, tc.phone); !errors.Is(err, tc.want) {
 				t.Fatalf("RequestPhoneChange(%s) = %v, want %v", tc.phone, err, tc.want)
 			}
 		}
-		if err := f.m.RequestPhoneChange(ctx, u.ID, newPhone, src); err != nil {
+		if err := f.m.RequestPhoneChange(ctx, account.Actor{ID: u.ID, Source: src}, newPhone); err != nil {
 			t.Fatal(err)
 		}
 		code := f.lastCode(newPhone)
-		if _, err := f.m.ConfirmPhoneChange(ctx, u.ID, wrong(code), src); !errors.Is(err, account.ErrInvalidCode) {
+		if _, err := f.m.ConfirmPhoneChange(ctx, account.Actor{ID: u.ID, Source: src}, wrong(code)); !errors.Is(err, account.ErrInvalidCode) {
 			t.Fatalf("wrong code: %v", err)
 		}
 		if got := f.get(u.ID); got.Phone != clinPhone {
 			t.Fatal("the number changed before the code was confirmed")
 		}
-		after, err := f.m.ConfirmPhoneChange(ctx, u.ID, code, src)
+		after, err := f.m.ConfirmPhoneChange(ctx, account.Actor{ID: u.ID, Source: src}, code)
 		if err != nil || after.Phone != newPhone {
 			t.Fatalf("ConfirmPhoneChange = %+v, %v", after, err)
 		}
@@ -683,27 +683,19 @@ func TestPhoneChangeByClinician(t *testing.T) {
 	})
 }
 
-// An admin's change (PhoneChangedTx in the admin's transaction) does the
-// same, and the new number is not confirmed by it.
-func TestPhoneChangedTxByAdmin(t *testing.T) {
+// An administrator's change of the phone (EditUser, as the admin API makes
+// it) does the same in its transaction, and the new number is not
+// confirmed by it.
+func TestPhoneChangeByAdmin(t *testing.T) {
 	testenv.EachStore(t, func(t *testing.T, st storage.Storage) {
 		f := newMobileFixture(t, st)
 		ctx := context.Background()
 		u := f.clinician("ama@example.com", clinPhone)
 		f.activate(u, goodPIN)
 		p := f.signIns(u)
-		err := st.InTx(ctx, func(tx storage.Storage) error {
-			var before storage.User
-			after, err := tx.UpdateUser(ctx, u.ID, 0, func(x *storage.User) error {
-				before = *x
-				x.Phone = newPhone
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			return f.m.PhoneChangedTx(ctx, tx, before, after, false)
-		})
+		queued := f.queued.Load()
+		_, err := f.svc.EditUser(ctx, u.ID, account.Edit{By: account.Actor{ID: "admin-1"}, Action: "clinician.update",
+			Apply: func(x *storage.User) error { x.Phone = newPhone; return nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -712,8 +704,26 @@ func TestPhoneChangedTxByAdmin(t *testing.T) {
 		if c.PINHash != "" || c.PhoneVerified(newPhone) || c.PhoneVerified(clinPhone) {
 			t.Fatalf("after an admin's change: %+v", c)
 		}
-		if n := len(f.emails(u.Email)); n == 0 {
-			t.Fatal("no notice email")
+		notices := f.emails(u.Email)
+		if len(notices) == 0 || notices[len(notices)-1].Subject != "The mobile number of your CliniConnects account was changed" {
+			t.Fatalf("no notice email: %+v", notices)
+		}
+		if f.queued.Load() == queued {
+			t.Fatal("the delivery worker was not woken for the notice")
+		}
+		// Another field alone leaves the credential and sign-ins be.
+		v := f.clinician("kofi@example.com", "+14155550177")
+		f.activate(v, goodPIN)
+		q := f.signIns(v)
+		if _, err := f.svc.EditUser(ctx, v.ID, account.Edit{By: account.Actor{ID: "admin-1"}, Action: "clinician.update",
+			Apply: func(x *storage.User) error { x.JobTitle = "Charge nurse"; return nil }}); err != nil {
+			t.Fatal(err)
+		}
+		if f.cred(v.ID).PINHash == "" {
+			t.Fatal("a job title change cleared the PIN")
+		}
+		if rt, err := st.GetRefreshToken(ctx, q.phoneRefresh); err != nil || !rt.RevokedAt.IsZero() {
+			t.Fatalf("a job title change revoked the phone sign-in: %v", err)
 		}
 	})
 }
@@ -723,26 +733,27 @@ func TestAdminMobileOperations(t *testing.T) {
 		f := newMobileFixture(t, st)
 		ctx := context.Background()
 		u := f.clinician("ama@example.com", clinPhone)
+		admin := account.Actor{ID: "admin-1", Source: src}
 
-		status, err := f.m.MobileStatus(ctx, st, u)
+		status, err := f.m.MobileStatus(ctx, u)
 		if err != nil || status.State != storage.MobileNone || status.Phone != clinPhone || status.PhoneVerified || len(status.Sessions) != 0 {
 			t.Fatalf("fresh: %+v, %v", status, err)
 		}
-		if err := st.InTx(ctx, func(tx storage.Storage) error { return f.m.SendActivationTx(ctx, tx, u) }); err != nil {
+		if _, err := f.m.SendActivation(ctx, u.ID, admin, "clinician.mobile_activation", nil); err != nil {
 			t.Fatal(err)
 		}
-		if status, _ = f.m.MobileStatus(ctx, st, u); status.State != storage.MobilePending || len(f.sms(clinPhone)) != 1 {
+		if status, _ = f.m.MobileStatus(ctx, u); status.State != storage.MobilePending || len(f.sms(clinPhone)) != 1 {
 			t.Fatalf("after sending: %+v", status)
 		}
 		ticket, err := f.m.VerifyActivationCode(ctx, clinPhone, f.lastCode(clinPhone), "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.m.SetPIN(ctx, ticket, goodPIN); err != nil {
+		if _, err := f.m.SetPIN(ctx, ticket, goodPIN, src); err != nil {
 			t.Fatal(err)
 		}
 		p := f.signIns(u)
-		status, _ = f.m.MobileStatus(ctx, st, u)
+		status, _ = f.m.MobileStatus(ctx, u)
 		if status.State != storage.MobileActive || !status.PhoneVerified || status.ActivatedAt.IsZero() || len(status.Sessions) != 2 {
 			t.Fatalf("active: %+v", status)
 		}
@@ -752,17 +763,17 @@ func TestAdminMobileOperations(t *testing.T) {
 			}
 		}
 
-		if err := st.InTx(ctx, func(tx storage.Storage) error { return f.m.EndMobileSessionsTx(ctx, tx, u) }); err != nil {
+		if _, err := f.m.EndMobileSessions(ctx, u.ID, admin, "clinician.mobile_end_sessions", nil); err != nil {
 			t.Fatal(err)
 		}
 		f.checkPhoneSignInsRevoked(p)
-		if status, _ = f.m.MobileStatus(ctx, st, u); status.State != storage.MobileActive || len(status.Sessions) != 0 {
+		if status, _ = f.m.MobileStatus(ctx, u); status.State != storage.MobileActive || len(status.Sessions) != 0 {
 			t.Fatalf("after ending sessions: %+v", status)
 		}
-		if err := st.InTx(ctx, func(tx storage.Storage) error { return f.m.ResetMobileTx(ctx, tx, u) }); err != nil {
+		if _, err := f.m.ResetMobile(ctx, u.ID, admin, "clinician.mobile_reset", nil); err != nil {
 			t.Fatal(err)
 		}
-		if status, _ = f.m.MobileStatus(ctx, st, u); status.State != storage.MobileNone || !status.PhoneVerified {
+		if status, _ = f.m.MobileStatus(ctx, u); status.State != storage.MobileNone || !status.PhoneVerified {
 			t.Fatalf("after reset: %+v", status)
 		}
 		if _, err := f.m.AuthenticatePIN(ctx, clinPhone, goodPIN, ""); !errors.Is(err, signin.ErrInvalidCredentials) {
@@ -774,10 +785,10 @@ func TestAdminMobileOperations(t *testing.T) {
 		if err != nil || len(list) != 2 { // the email session and family
 			t.Fatalf("SignIns = %+v, %v", list, err)
 		}
-		if err := f.svc.EndSignIn(ctx, "someone-else", list[0].Kind, list[0].ID); !errors.Is(err, account.ErrNoSuchSignIn) {
+		if err := f.svc.EndSignIn(ctx, account.Actor{ID: "someone-else"}, list[0].Kind, list[0].ID); !errors.Is(err, account.ErrNoSuchSignIn) {
 			t.Fatalf("ending another user's sign-in: %v", err)
 		}
-		if err := f.svc.EndSignIn(ctx, u.ID, list[0].Kind, list[0].ID); err != nil {
+		if err := f.svc.EndSignIn(ctx, account.Actor{ID: u.ID}, list[0].Kind, list[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		if list, _ = f.svc.SignIns(ctx, u.ID); len(list) != 1 {

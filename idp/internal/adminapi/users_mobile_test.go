@@ -101,7 +101,7 @@ func TestClinicianMobileCredential(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.mobile.SetPIN(ctx, ticket, "583920"); err != nil {
+		if _, err := f.mobile.SetPIN(ctx, ticket, "583920", ""); err != nil {
 			t.Fatal(err)
 		}
 		phoneTok, emailTok := f.mobileGrants(clin)
@@ -197,7 +197,7 @@ func TestAdminPhoneChangeRevokesMobile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.mobile.SetPIN(ctx, ticket, "583920"); err != nil {
+		if _, err := f.mobile.SetPIN(ctx, ticket, "583920", ""); err != nil {
 			t.Fatal(err)
 		}
 		phoneTok, emailTok := f.mobileGrants(clin)
