@@ -172,7 +172,7 @@ func (m *Mobile) VerifyActivationCode(ctx context.Context, phone, code, sourceAd
 			return fmt.Errorf("account: recording the confirmed number: %w", err)
 		}
 		err = tx.CreateOneTimeToken(ctx, storage.OneTimeToken{Hash: hash, UserID: u.ID, Purpose: storage.PurposeMobilePIN,
-			Data: num, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)})
+			SentTo: num, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)})
 		if err != nil {
 			return fmt.Errorf("account: storing PIN ticket: %w", err)
 		}
@@ -206,7 +206,7 @@ func (m *Mobile) SetPIN(ctx context.Context, ticket, newPIN, sourceAddr string) 
 	if err != nil {
 		return storage.User{}, err
 	}
-	num := info.NewEmail // the ticket's data: the confirmed number
+	num := info.NewEmail // the ticket's SentTo: the confirmed number
 	if !mobileUser(info.User, num) {
 		return storage.User{}, ErrInvalidLink
 	}
@@ -228,24 +228,24 @@ func (m *Mobile) SetPIN(ctx context.Context, ticket, newPIN, sourceAddr string) 
 		if err != nil {
 			return err
 		}
-		if u, err = tx.GetUser(ctx, t.UserID); err != nil || !mobileUser(u, t.Data) {
+		if u, err = tx.GetUser(ctx, t.UserID); err != nil || !mobileUser(u, t.SentTo) {
 			return ErrInvalidLink
 		}
 		if err := tx.RevokeMobileGrants(ctx, u.ID, now); err != nil {
 			return fmt.Errorf("account: revoking earlier phone sign-ins: %w", err)
 		}
 		_, err = tx.UpdateMobileCredential(ctx, u.ID, func(c *storage.MobileCredential) error {
-			if c.Phone != t.Data || c.PhoneVerifiedAt.IsZero() {
+			if c.Phone != t.SentTo || c.PhoneVerifiedAt.IsZero() {
 				c.PhoneVerifiedAt = now
 			}
-			c.State, c.PINHash, c.Phone, c.ActivatedAt = storage.MobileActive, hash, t.Data, now
+			c.State, c.PINHash, c.Phone, c.ActivatedAt = storage.MobileActive, hash, t.SentTo, now
 			c.PINFailures, c.LockedUntil, c.LastSignInAt = 0, time.Time{}, now
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("account: storing PIN: %w", err)
 		}
-		if err := tx.ResetThrottle(ctx, pinNumberKey(t.Data)); err != nil {
+		if err := tx.ResetThrottle(ctx, pinNumberKey(t.SentTo)); err != nil {
 			return fmt.Errorf("account: lifting number lock: %w", err)
 		}
 		return audit(ctx, tx, now, Actor{ID: u.ID, Source: sourceAddr}, ActionMobileActivated, u.ID, nil)

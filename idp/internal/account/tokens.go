@@ -115,6 +115,10 @@ func linkApplies(t storage.OneTimeToken, u storage.User) bool {
 		return u.Status == storage.StatusActive && t.SentTo == u.Email
 	case storage.PurposeEmailChange:
 		return u.Status == storage.StatusActive && t.Data == u.Email && t.SentTo != ""
+	case storage.PurposeMobilePIN:
+		// Earned with a code sent to SentTo: only while that is still the
+		// active clinician's number.
+		return mobileUser(u, t.SentTo)
 	}
 	return false
 }

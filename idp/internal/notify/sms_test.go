@@ -379,7 +379,7 @@ func TestNewSMSSender(t *testing.T) {
 	if fs, ok := s.(*FileSMSSender); err != nil || !ok || fs.Dir != "/tmp/d/sms" {
 		t.Fatalf("loopback default: %T %v", s, err)
 	}
-	s, err = NewSMSSender(load(map[string]string{"IDP_ISSUER": "https://id.example.com"}), nil)
+	s, err = NewSMSSender(load(map[string]string{"IDP_ISSUER": "https://id.example.com", "IDP_SMTP_URL": "smtp://mail.example.com:587"}), nil)
 	if err != nil || s != nil {
 		t.Fatalf("https issuer without IDP_SMS_URL: %T %v, want none", s, err)
 	}

@@ -90,7 +90,7 @@ type PINAttempt struct {
 }
 
 // PurposeMobilePIN is the one-time token that lets a clinician who has just
-// confirmed their number by SMS choose a PIN; its Data is the number.
+// confirmed their number by SMS choose a PIN; its SentTo is the number.
 const PurposeMobilePIN = "mobile_pin"
 
 // Purposes of mobile codes.
