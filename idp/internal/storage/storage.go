@@ -13,6 +13,8 @@ type Storage interface {
 	Lifecycle
 	// Mobile: clinicians' mobile credentials, SMS codes, phone sign-ins.
 	Mobile
+	// MFA: TOTP secrets and recovery codes.
+	MFA
 
 	// Close releases the backend's resources.
 	Close() error

@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"TxReuseStaysRevoked", testTxReuseStaysRevoked},
 	}
 	tests = append(tests, mobileTests...)
+	tests = append(tests, mfaTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
