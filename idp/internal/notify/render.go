@@ -45,12 +45,24 @@ const (
 	// to Phone (shown by its last digits only) and what that did to the
 	// mobile app. No link. Needs Phone.
 	KindPhoneChanged = "phone_changed"
+	// KindMFAEnabled tells the user that an authenticator app now guards
+	// their sign-in. No link.
+	KindMFAEnabled = "mfa_enabled"
+	// KindMFARemoved tells the user that they turned two-step sign-in off.
+	// No link.
+	KindMFARemoved = "mfa_removed"
+	// KindMFAReset tells the user that an administrator turned their
+	// two-step sign-in off. No link.
+	KindMFAReset = "mfa_reset"
+	// KindMFARecoveryUsed tells the user that one of their recovery codes
+	// was used to sign in. No link.
+	KindMFARecoveryUsed = "mfa_recovery_used"
 )
 
 // Kinds lists every kind Render knows.
 var Kinds = []string{KindInvitation, KindPasswordReset, KindPasswordChanged, KindEmailChangeVerify, KindEmailChangeNotice,
-	KindEmailChanged, KindEmailInUse,
-	KindPhoneChanged}
+	KindEmailChanged, KindEmailInUse, KindPhoneChanged,
+	KindMFAEnabled, KindMFARemoved, KindMFAReset, KindMFARecoveryUsed}
 
 // Email is one rendered message. Render fills Subject, Text and HTML; the
 // caller sets To (the recipient's address) before enqueueing it.
@@ -95,6 +107,10 @@ var kindSpecs = map[string]kindSpec{
 	KindEmailChanged:      {newEmail: true},
 	KindEmailInUse:        {},
 	KindPhoneChanged:      {phone: true},
+	KindMFAEnabled:        {},
+	KindMFARemoved:        {},
+	KindMFAReset:          {},
+	KindMFARecoveryUsed:   {},
 }
 
 //go:embed templates

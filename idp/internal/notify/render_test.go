@@ -70,6 +70,10 @@ func TestRenderContent(t *testing.T) {
 		{KindEmailChangeNotice, "Your CliniConnects login email is being changed", []string{goldenData.NewEmail, "contact your administrator"}, []string{"https://"}},
 		{KindEmailChanged, "Your CliniConnects login email was changed", []string{goldenData.NewEmail, "signed out everywhere", "contact your administrator"}, []string{"https://"}},
 		{KindEmailInUse, "This address is already a CliniConnects login", []string{"already belongs to your CliniConnects", "nothing has changed"}, []string{"https://", goldenData.NewEmail}},
+		{KindMFAEnabled, "Two-step sign-in is now on for your CliniConnects account", []string{"authenticator app", "contact your administrator"}, []string{"https://"}},
+		{KindMFARemoved, "Two-step sign-in was turned off for your CliniConnects account", []string{"removed", "contact your administrator"}, []string{"https://"}},
+		{KindMFAReset, "An administrator turned off two-step sign-in for your CliniConnects account", []string{"An administrator", "account page"}, []string{"https://"}},
+		{KindMFARecoveryUsed, "A recovery code was used to sign in to your CliniConnects account", []string{"recovery codes", "contact your administrator"}, []string{"https://"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.kind, func(t *testing.T) {
