@@ -132,7 +132,7 @@ func TestErrorCodesHaveStatus(t *testing.T) {
 	if ErrorCode("nope").Status() != 500 {
 		t.Error("unknown code must be 500")
 	}
-	if !slices.Contains(Permissions, PermAuditAll) || len(Permissions) != 16 {
+	if !slices.Contains(Permissions, PermAuditAll) || len(Permissions) != 18 {
 		t.Errorf("Permissions = %v", Permissions)
 	}
 }

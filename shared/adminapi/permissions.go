@@ -49,6 +49,7 @@ const (
 	PermEmployeesRoles  Permission = "employees.roles"  // set roles
 	PermEmployeesStatus Permission = "employees.status" // disable, enable
 	PermEmployeesNotify Permission = "employees.notify" // send password reset, re-send invitation
+	PermEmployeesMFA    Permission = "employees.mfa"    // reset the second sign-in factor
 
 	// Clinicians section.
 	PermCliniciansRead   Permission = "clinicians.read"
@@ -56,6 +57,7 @@ const (
 	PermCliniciansRoles  Permission = "clinicians.roles"
 	PermCliniciansStatus Permission = "clinicians.status"
 	PermCliniciansNotify Permission = "clinicians.notify"
+	PermCliniciansMFA    Permission = "clinicians.mfa"
 	// PermCliniciansMobile: clinicians' mobile credentials (phone-linked
 	// PIN): reset, re-activate.
 	PermCliniciansMobile Permission = "clinicians.mobile_credentials"
@@ -80,6 +82,7 @@ var Permissions = []Permission{
 	PermEmployeesRead, PermEmployeesWrite, PermEmployeesRoles, PermEmployeesStatus, PermEmployeesNotify,
 	PermCliniciansRead, PermCliniciansWrite, PermCliniciansRoles, PermCliniciansStatus, PermCliniciansNotify,
 	PermCliniciansMobile,
+	PermEmployeesMFA, PermCliniciansMFA,
 	PermAdminsManage,
 	PermClientsRead, PermClientsWrite,
 	PermAuditRecords, PermAuditAll,
@@ -102,6 +105,10 @@ const (
 	ActionClinicianEnable        = "clinician.enable"
 	ActionClinicianPasswordReset = "clinician.password_reset"
 	ActionClinicianInvitation    = "clinician.invitation"
+
+	// The second factor of a user was reset (removed) by an admin.
+	ActionEmployeeMFAReset  = "employee.mfa_reset"
+	ActionClinicianMFAReset = "clinician.mfa_reset"
 
 	ActionClientCreate       = "client.create"
 	ActionClientUpdate       = "client.update"

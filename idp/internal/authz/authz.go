@@ -15,12 +15,13 @@ var table = map[storage.Role][]adminapi.Permission{
 	storage.RoleSuperAdmin: adminapi.Permissions,
 	// Employees and Clinicians sections, clinicians' mobile credentials,
 	// roles up to assigning_manager, disable/enable of users below admin,
-	// the audit entries of those records.
+	// resetting their second factor, the audit entries of those records.
 	storage.RoleAdmin: {
 		adminapi.PermEmployeesRead, adminapi.PermEmployeesWrite, adminapi.PermEmployeesRoles,
 		adminapi.PermEmployeesStatus, adminapi.PermEmployeesNotify,
 		adminapi.PermCliniciansRead, adminapi.PermCliniciansWrite, adminapi.PermCliniciansRoles,
 		adminapi.PermCliniciansStatus, adminapi.PermCliniciansNotify, adminapi.PermCliniciansMobile,
+		adminapi.PermEmployeesMFA, adminapi.PermCliniciansMFA,
 		adminapi.PermAuditRecords,
 	},
 	// Employees section only: list, view, create, edit employees who hold
@@ -95,10 +96,11 @@ func deny(code adminapi.ErrorCode, reason string) *Denial { return &Denial{Code:
 func sectionOf(p adminapi.Permission) storage.UserType {
 	switch p {
 	case adminapi.PermEmployeesRead, adminapi.PermEmployeesWrite, adminapi.PermEmployeesRoles,
-		adminapi.PermEmployeesStatus, adminapi.PermEmployeesNotify:
+		adminapi.PermEmployeesStatus, adminapi.PermEmployeesNotify, adminapi.PermEmployeesMFA:
 		return storage.UserTypeEmployee
 	case adminapi.PermCliniciansRead, adminapi.PermCliniciansWrite, adminapi.PermCliniciansRoles,
-		adminapi.PermCliniciansStatus, adminapi.PermCliniciansNotify, adminapi.PermCliniciansMobile:
+		adminapi.PermCliniciansStatus, adminapi.PermCliniciansNotify, adminapi.PermCliniciansMobile,
+		adminapi.PermCliniciansMFA:
 		return storage.UserTypeClinician
 	}
 	return ""

@@ -30,7 +30,7 @@ func TestTable(t *testing.T) {
 		{[]storage.Role{admin}, []adminapi.Permission{
 			adminapi.PermEmployeesRead, adminapi.PermEmployeesWrite, adminapi.PermEmployeesRoles, adminapi.PermEmployeesStatus, adminapi.PermEmployeesNotify,
 			adminapi.PermCliniciansRead, adminapi.PermCliniciansWrite, adminapi.PermCliniciansRoles, adminapi.PermCliniciansStatus, adminapi.PermCliniciansNotify,
-			adminapi.PermCliniciansMobile, adminapi.PermAuditRecords}},
+			adminapi.PermCliniciansMobile, adminapi.PermEmployeesMFA, adminapi.PermCliniciansMFA, adminapi.PermAuditRecords}},
 		{[]storage.Role{manager}, []adminapi.Permission{adminapi.PermEmployeesRead, adminapi.PermEmployeesWrite, adminapi.PermEmployeesNotify}},
 		{nil, []adminapi.Permission{}},
 		{[]storage.Role{manager, admin}, Permissions([]storage.Role{admin}).List()},
@@ -101,6 +101,15 @@ func TestCan(t *testing.T) {
 		{adminapi.PermCliniciansWrite, &clin, []string{"super", "admin"}},
 		{adminapi.PermCliniciansMobile, &clin, []string{"super", "admin"}},
 		{adminapi.PermCliniciansStatus, &clinMgr, []string{"super", "admin"}},
+		// Second factors: admins reset those of users below them, super
+		// admins everyone's; an assigning manager no one's.
+		{adminapi.PermEmployeesMFA, &emp, []string{"super", "admin"}},
+		{adminapi.PermEmployeesMFA, &empMgr, []string{"super", "admin"}},
+		{adminapi.PermEmployeesMFA, &empAdmin, []string{"super"}},
+		{adminapi.PermEmployeesMFA, &empSuper, []string{"super"}},
+		{adminapi.PermCliniciansMFA, &clin, []string{"super", "admin"}},
+		{adminapi.PermCliniciansMFA, &emp, []string{}},
+		{adminapi.PermEmployeesMFA, &clin, []string{}},
 		// A permission of one section does not reach the other.
 		{adminapi.PermEmployeesWrite, &clin, []string{}},
 		{adminapi.PermCliniciansWrite, &emp, []string{}},
