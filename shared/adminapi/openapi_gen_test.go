@@ -82,7 +82,17 @@ func userOps(section, one string, create, upd any, read, write, roles, status, n
 			perms: []Permission{notify}, status: 204, errors: []int{404, 409}},
 		{method: "POST", path: item + "/invitation", id: "resend" + title(one) + "Invitation", summary: "Re-send the invitation to a user who has not accepted it",
 			perms: []Permission{notify}, status: 204, errors: []int{404, 409}},
+		{method: "POST", path: item + "/mfa/reset", id: "reset" + title(one) + "MFA", summary: "Remove the authenticator app and recovery codes (a lost phone); the user is emailed",
+			perms: []Permission{mfaPerm(section)}, status: 200, resp: User{}, errors: []int{404, 409}},
 	}
+}
+
+// mfaPerm is the permission that resets a second factor in section.
+func mfaPerm(section string) Permission {
+	if section == "clinicians" {
+		return PermCliniciansMFA
+	}
+	return PermEmployeesMFA
 }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
@@ -270,6 +280,10 @@ func enumOf(t reflect.Type) []string {
 		vals = []string{string(StatusInvited), string(StatusActive), string(StatusDisabled)}
 	case reflect.TypeFor[MobileState]():
 		for _, s := range MobileStates {
+			vals = append(vals, string(s))
+		}
+	case reflect.TypeFor[MFAState]():
+		for _, s := range MFAStates {
 			vals = append(vals, string(s))
 		}
 	case reflect.TypeFor[Permission]():

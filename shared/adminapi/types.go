@@ -26,6 +26,11 @@ type User struct {
 	// "<version>", or the version field of an update) so that a change
 	// made meanwhile by someone else is not overwritten.
 	Version int64 `json:"version"`
+	// MFA is the state of the user's second sign-in factor.
+	MFA MFAState `json:"mfa"`
+	// RecoveryCodesLeft is how many unused recovery codes the user has
+	// (0 unless MFA is enabled).
+	RecoveryCodesLeft int `json:"recovery_codes_left"`
 }
 
 // Name is the display name.

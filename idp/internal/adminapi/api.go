@@ -45,6 +45,8 @@ type Deps struct {
 	// Mobile runs the use cases of clinicians' mobile credentials; without
 	// it their routes answer 503.
 	Mobile *account.Mobile
+	// MFA resets users' second factors; without it those routes answer 503.
+	MFA    *account.MFA
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -126,6 +128,7 @@ func (h *Handler) table() []Route {
 			rt("POST "+base+"/{id}/enable", u.enable, s.status),
 			rt("POST "+base+"/{id}/password-reset", u.passwordReset, s.notify),
 			rt("POST "+base+"/{id}/invitation", u.invitation, s.notify),
+			rt("POST "+base+"/{id}/mfa/reset", u.resetMFA, s.mfaPerm()),
 		)
 	}
 	mobile := p + "/clinicians/{id}/mobile"

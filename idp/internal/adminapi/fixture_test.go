@@ -23,6 +23,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	"github.com/cliniconnects/identity/idp/internal/storage/sqlstore"
 	"github.com/cliniconnects/identity/idp/internal/testenv"
@@ -69,6 +70,7 @@ type fixture struct {
 	h      *adminapi.Handler
 	// mobile is the mobile credential use cases the handler runs.
 	mobile *account.Mobile
+	mfa    *account.MFA
 	// adminClient is a client allowed scope admin; tokens are issued to it.
 	adminClient storage.Client
 	n           atomic.Int64
@@ -105,9 +107,13 @@ func newFixture(t *testing.T, b backend) *fixture {
 	if f.mobile, err = account.NewMobile(accounts, kek, true); err != nil {
 		t.Fatal(err)
 	}
+	f.mfa, err = account.NewMFA(accounts, kek, &signin.Service{Store: st, Hasher: cheapHasher, Now: f.clock.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.h, err = adminapi.New(adminapi.Deps{
 		Store: st, Keys: f.keys, Issuer: f.issuer, Hasher: cheapHasher,
-		Accounts: accounts, Mobile: f.mobile, Logger: testLogger(), Now: f.clock.Now,
+		Accounts: accounts, Mobile: f.mobile, MFA: f.mfa, Logger: testLogger(), Now: f.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,9 +16,14 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, c *call) {
 		h.fail(w, r, apiErr(api.CodeForbidden, "your account has no role with access to the admin API"))
 		return
 	}
+	self, err := h.apiUser(r.Context(), c.actor)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	setETag(w, c.actor.Version)
 	writeJSON(w, http.StatusOK, api.Me{
-		User:            toAPIUser(c.actor),
+		User:            self,
 		Permissions:     perms.List(),
 		AssignableRoles: toAPIRoles(authz.Assignable(c.actor)),
 	})

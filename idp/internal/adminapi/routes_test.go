@@ -152,6 +152,10 @@ func (f *fixture) requestFor(p string) request {
 		withUser(f.user(typ, storage.StatusDisabled))
 	case section != "" && sub == "/{id}/invitation":
 		withUser(f.user(typ, storage.StatusInvited))
+	case section != "" && sub == "/{id}/mfa/reset":
+		u := f.active(typ)
+		f.enrolMFA(u)
+		withUser(u)
 	case section != "":
 		withUser(f.active(typ))
 	case path == api.BasePath+"/clients" && method == "POST":

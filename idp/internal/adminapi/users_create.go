@@ -41,7 +41,7 @@ func (u userHandlers) create(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	w.Header().Set("Location", api.BasePath+"/"+u.s.path+"/"+url.PathEscape(created.ID))
-	u.respond(w, http.StatusCreated, created)
+	u.respond(w, r, http.StatusCreated, created)
 }
 
 func newEmployee(in api.NewEmployee) (storage.User, error) {

@@ -16,11 +16,17 @@ func (u userHandlers) get(w http.ResponseWriter, r *http.Request, c *call) {
 		u.h.fail(w, r, err)
 		return
 	}
-	u.respond(w, http.StatusOK, usr)
+	u.respond(w, r, http.StatusOK, usr)
 }
 
-// respond writes a user record with its ETag.
-func (u userHandlers) respond(w http.ResponseWriter, status int, usr storage.User) {
+// respond writes a user record, with the state of its second factor, and
+// its ETag.
+func (u userHandlers) respond(w http.ResponseWriter, r *http.Request, status int, usr storage.User) {
+	out, err := u.h.apiUser(r.Context(), usr)
+	if err != nil {
+		u.h.fail(w, r, err)
+		return
+	}
 	setETag(w, usr.Version)
-	writeJSON(w, status, toAPIUser(usr))
+	writeJSON(w, status, out)
 }

@@ -38,7 +38,7 @@ func (u userHandlers) list(w http.ResponseWriter, r *http.Request, c *call) {
 		u.h.fail(w, r, err)
 		return
 	}
-	out := make([]api.User, 0, len(page))
+	out := make([]storage.User, 0, len(page))
 	for _, usr := range page {
 		if d := authz.Can(c.actor, u.s.read, &usr); d != nil {
 			// The query and the rule disagree: answer nothing rather
@@ -46,9 +46,14 @@ func (u userHandlers) list(w http.ResponseWriter, r *http.Request, c *call) {
 			u.h.fail(w, r, fmt.Errorf("adminapi: list returned user %s out of the caller's reach: %w", usr.ID, d))
 			return
 		}
-		out = append(out, toAPIUser(usr))
+		out = append(out, usr)
 	}
-	writeJSON(w, http.StatusOK, api.UserList{Items: out, NextCursor: encodeCursor(next)})
+	items, err := u.h.apiUsers(r.Context(), out)
+	if err != nil {
+		u.h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.UserList{Items: items, NextCursor: encodeCursor(next)})
 }
 
 // parseUserQuery reads q, status, role, cursor and limit; anything else

@@ -53,5 +53,5 @@ func (u userHandlers) setRoles(w http.ResponseWriter, r *http.Request, c *call) 
 		u.h.fail(w, r, err)
 		return
 	}
-	u.respond(w, http.StatusOK, out)
+	u.respond(w, r, http.StatusOK, out)
 }

@@ -44,7 +44,7 @@ func (u userHandlers) disable(w http.ResponseWriter, r *http.Request, c *call) {
 		u.h.fail(w, r, err)
 		return
 	}
-	u.respond(w, http.StatusOK, out)
+	u.respond(w, r, http.StatusOK, out)
 }
 
 // enable answers POST /{section}/{id}/enable: a disabled user becomes
@@ -72,5 +72,5 @@ func (u userHandlers) enable(w http.ResponseWriter, r *http.Request, c *call) {
 		u.h.fail(w, r, err)
 		return
 	}
-	u.respond(w, http.StatusOK, out)
+	u.respond(w, r, http.StatusOK, out)
 }

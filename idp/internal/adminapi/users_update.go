@@ -50,7 +50,7 @@ func (u userHandlers) update(w http.ResponseWriter, r *http.Request, c *call) {
 		u.h.fail(w, r, err)
 		return
 	}
-	u.respond(w, http.StatusOK, out)
+	u.respond(w, r, http.StatusOK, out)
 }
 
 func employeePatch(in api.EmployeeUpdate) (profilePatch, error) {

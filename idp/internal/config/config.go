@@ -9,9 +9,12 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
 // Config is everything the provider reads at start.
@@ -52,6 +55,10 @@ type Config struct {
 	// X-Forwarded-For is believed; the client address keys per-source
 	// throttling and the audit log, so it must not be spoofable.
 	TrustedProxies []netip.Prefix
+	// MFARequiredRoles (IDP_MFA_REQUIRED_ROLES) are the roles whose holders
+	// must sign in with a second factor; they are taken through setting
+	// one up at their next sign-in. Empty: no role requires it.
+	MFARequiredRoles []storage.Role
 }
 
 // setting describes one configuration value: its env variable, flag, default
@@ -106,6 +113,27 @@ var settings = []setting{
 	{"IDP_SMS_TOKEN", "sms-token", "", "bearer token the SMS webhook receives (required with an https:// IDP_SMS_URL); environment only", func(c *Config, v string) error { c.SMSToken = v; return nil }},
 	{"IDP_TWILIO_BASE_URL", "twilio-base-url", "https://api.twilio.com", "base URL of the Twilio-compatible API for a twilio:// IDP_SMS_URL", func(c *Config, v string) error { c.TwilioBaseURL = strings.TrimRight(v, "/"); return nil }},
 	{"IDP_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of load balancers whose X-Forwarded-For is trusted (default: none)", setTrustedProxies},
+	{"IDP_MFA_REQUIRED_ROLES", "mfa-required-roles", "super_admin,admin", "comma-separated roles whose holders must sign in with an authenticator app (none: no role)", setMFARequiredRoles},
+}
+
+func setMFARequiredRoles(c *Config, v string) error {
+	c.MFARequiredRoles = nil
+	if strings.TrimSpace(v) == "none" {
+		return nil
+	}
+	for _, f := range strings.Split(v, ",") {
+		r := storage.Role(strings.TrimSpace(f))
+		if r == "" {
+			continue
+		}
+		if !r.Valid() {
+			return fmt.Errorf("%q is not a role (super_admin, admin, assigning_manager; or none)", r)
+		}
+		if !slices.Contains(c.MFARequiredRoles, r) {
+			c.MFARequiredRoles = append(c.MFARequiredRoles, r)
+		}
+	}
+	return nil
 }
 
 func setTrustedProxies(c *Config, v string) error {

@@ -25,7 +25,8 @@ const (
 	partialFields = "templates/partial_fields.html"
 )
 
-var accountPageNames = []string{pageForgot, pageReset, pageInvite, pageAccount, pageEmailConfirm, pageLinkError, pageMessage}
+var accountPageNames = append([]string{pageForgot, pageReset, pageInvite, pageAccount, pageEmailConfirm, pageLinkError, pageMessage},
+	mfaPageNames...)
 
 func parseAccountPages(fsys fs.FS) (pages, error) {
 	return parsePageSet(fsys, accountPageNames, partialFields)
@@ -60,6 +61,11 @@ func (h *Handler) RegisterAccount(mux *http.ServeMux, acct *account.Service) err
 		"POST /account/signout-everywhere": h.signOutEverywhere,
 	} {
 		mux.Handle(pattern, csrf.Handler(fn))
+	}
+	if h.d.MFA != nil {
+		for pattern, fn := range h.mfaRoutes() {
+			mux.Handle(pattern, csrf.Handler(fn))
+		}
 	}
 	return nil
 }

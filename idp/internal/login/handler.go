@@ -34,6 +34,9 @@ type Deps struct {
 	// Fail sends the browser back to the client with an OAuth error (an
 	// *oidc.Error such as oidc.ErrLoginRequired()): op.AuthRequestError.
 	Fail func(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, err error)
+	// MFA runs the second-factor use cases (TOTP and recovery codes);
+	// without it the two-step sign-in pages are not mounted.
+	MFA *account.MFA
 }
 
 // Handler serves the sign-in pages.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/adminapi"
 	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/config"
@@ -161,6 +162,14 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	acct, mobile, err := accounts(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	mfa, err := account.NewMFA(acct, d.KEK, signins, cfg.MFARequiredRoles)
+	if err != nil {
+		return nil, err
+	}
 	pages, err = login.New(login.Deps{
 		Store:    d.Store,
 		Signin:   signins,
@@ -170,12 +179,8 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		Now:      d.Now,
 		Callback: prov.CallbackURL,
 		Fail:     prov.Fail,
+		MFA:      mfa,
 	})
-	if err != nil {
-		return nil, err
-	}
-
-	acct, mobile, err := accounts(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +198,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	}
 	admin, err := adminapi.New(adminapi.Deps{
 		Store: d.Store, Keys: km, Issuer: cfg.Issuer, Hasher: d.Hasher,
-		Accounts: acct, Mobile: mobile, Logger: d.Logger, Now: d.Now,
+		Accounts: acct, Mobile: mobile, MFA: mfa, Logger: d.Logger, Now: d.Now,
 	})
 	if err != nil {
 		return nil, err
