@@ -40,7 +40,7 @@ func commands() []command {
 			fmt.Fprintln(e.stdout, "idp", version)
 			return nil
 		}},
-		{"user", "add | list | disable users", cmdUser},
+		{"user", "add | list | disable users; mfa reset", cmdUser},
 		{"client", "add | list OIDC clients", cmdClient},
 		{"keys", "rotate the token signing key", cmdKeys},
 	}

@@ -20,7 +20,7 @@ import (
 
 func cmdUser(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("user needs a subcommand: add, list, disable or unlock")
+		return errors.New("user needs a subcommand: add, list, disable, unlock or mfa")
 	}
 	switch args[0] {
 	case "add":
@@ -31,8 +31,10 @@ func cmdUser(ctx context.Context, e env, args []string) error {
 		return userDisable(ctx, e, args[1:])
 	case "unlock":
 		return userUnlock(ctx, e, args[1:])
+	case "mfa":
+		return userMFA(ctx, e, args[1:])
 	}
-	return fmt.Errorf("unknown user subcommand %q (add, list, disable, unlock)", args[0])
+	return fmt.Errorf("unknown user subcommand %q (add, list, disable, unlock, mfa)", args[0])
 }
 
 func userAdd(ctx context.Context, e env, args []string) error {
