@@ -166,6 +166,16 @@ func TestMFAEnrolment(t *testing.T) {
 		if err != nil || e.Secret == first.Secret {
 			t.Fatalf("second BeginEnrollment: %v (same secret: %v)", err, e.Secret == first.Secret)
 		}
+		a := app{key: strings.ReplaceAll(e.Secret, " ", "")}
+		// The secret is stored sealed, never as it is.
+		stored, err := st.GetTOTP(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(a.key)
+		if len(raw) != 20 || bytes.Contains(stored.Secret, raw) || bytes.Contains(stored.Secret, []byte(a.key)) {
+			t.Fatal("the TOTP secret is stored in the clear")
+		}
 		if !strings.HasPrefix(e.URI, "otpauth://totp/") || !strings.Contains(e.URI, "issuer=CliniConnects") || !strings.Contains(e.URI, "nia@example.com") {
 			t.Errorf("URI %s", e.URI)
 		}
@@ -175,19 +185,8 @@ func TestMFAEnrolment(t *testing.T) {
 		if p, err := f.mfa.PendingEnrollment(ctx, u.ID); err != nil || p != e {
 			t.Errorf("PendingEnrollment = %v, %v; want the latest setup", p, err)
 		}
-		a := app{key: strings.ReplaceAll(e.Secret, " ", "")}
 		old := app{key: strings.ReplaceAll(first.Secret, " ", "")}
 		now := f.clock.Now()
-
-		// The secret is stored sealed, never as it is.
-		stored, err := st.GetTOTP(ctx, u.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(a.key)
-		if bytes.Contains(stored.Secret, raw) || bytes.Contains(stored.Secret, []byte(a.key)) {
-			t.Fatal("the TOTP secret is stored in the clear")
-		}
 
 		for _, bad := range []string{old.code(t, now), a.code(t, now.Add(-2*time.Minute)), "abc", ""} {
 			if _, err := f.mfa.ConfirmEnrollment(ctx, u.ID, bad, ""); !errors.Is(err, account.ErrWrongCode) {
