@@ -87,12 +87,26 @@ func newMFAPage(u storage.User, st account.MFAStatus) mfaPage {
 	}
 }
 
-// mfaSetupPage is the setup: the key and the form for the first code.
+// mfaSetupPage is the setup: the QR code, the key and the form for the
+// first code. The account page and a setup during sign-in differ only in
+// where the form posts, where the QR code comes from and the way back.
 type mfaSetupPage struct {
 	Title     string
 	Secret    string
 	FormError string
 	Code      field
+	Action    string        // where the form posts
+	QR        string        // the QR code's URL (a route serving QRCode's PNG)
+	Cancel    pageLink      // the way back
+	Hidden    []hiddenField // extra form fields (an authRequestID)
+}
+
+// newMFASetupPage is the account page's setup form for e.
+func newMFASetupPage(e account.Enrollment) mfaSetupPage {
+	p := mfaSetupPage{Title: titleMFASetup, Secret: e.Secret, Code: codeField(),
+		Action: "/account/mfa/confirm", QR: "/account/mfa/qr.png", Cancel: pageLink{URL: "/account/mfa", Label: "Cancel"}}
+	p.Code.Autofocus = true
+	return p
 }
 
 func codeField() field {
@@ -105,6 +119,12 @@ type mfaCodesPage struct {
 	Codes    []string
 	Download template.URL // data: URL of the .txt file
 	FileName string
+	Next     pageLink // where the user goes once they saved them
+}
+
+// newMFACodesPage shows u's new recovery codes, then leads to next.
+func newMFACodesPage(u storage.User, codes []string, next pageLink) mfaCodesPage {
+	return mfaCodesPage{Title: titleMFACodes, Codes: codes, Download: recoveryFile(u, codes), FileName: recoveryFileName, Next: next}
 }
 
 // showMFA answers GET /account/mfa with the state, and the removal form
@@ -157,9 +177,7 @@ func (h *Handler) showMFASetup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := mfaSetupPage{Title: titleMFASetup, Secret: e.Secret, Code: codeField()}
-	p.Code.Autofocus = true
-	h.render(w, r, http.StatusOK, pageMFASetup, p)
+	h.render(w, r, http.StatusOK, pageMFASetup, newMFASetupPage(e))
 }
 
 // pendingEnrollment reads u's enrolment in progress; without one it has
@@ -187,7 +205,14 @@ func (h *Handler) mfaQRCode(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	e, err := h.d.MFA.PendingEnrollment(r.Context(), u.ID)
+	h.serveQRCode(w, r, u.ID)
+}
+
+// serveQRCode answers with the PNG QR code of userID's enrolment in
+// progress, never cached; 404 without one. The caller has established who
+// the user is (a session, or a sign-in bound to this browser).
+func (h *Handler) serveQRCode(w http.ResponseWriter, r *http.Request, userID string) {
+	e, err := h.d.MFA.PendingEnrollment(r.Context(), userID)
 	if err != nil {
 		http.NotFound(w, r)
 		return
@@ -217,8 +242,8 @@ func (h *Handler) confirmMFA(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		p := mfaSetupPage{Title: titleMFASetupErr, Secret: e.Secret, Code: codeField()}
-		p.Code.Error, p.Code.Autofocus = msg, true
+		p := newMFASetupPage(e)
+		p.Title, p.Code.Error = titleMFASetupErr, msg
 		h.render(w, r, http.StatusBadRequest, pageMFASetup, p)
 	}
 	if code == "" {
@@ -240,9 +265,7 @@ func (h *Handler) confirmMFA(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, r, "confirming MFA enrolment", err)
 		return
 	}
-	h.render(w, r, http.StatusOK, pageMFACodes, mfaCodesPage{
-		Title: titleMFACodes, Codes: codes, Download: recoveryFile(u, codes), FileName: recoveryFileName,
-	})
+	h.render(w, r, http.StatusOK, pageMFACodes, newMFACodesPage(u, codes, pageLink{URL: "/account/mfa", Label: "I have saved my recovery codes"}))
 }
 
 // recoveryFile is the data: URL of the recovery codes as a text file. Its

@@ -221,7 +221,7 @@ func testMFARemoval(t *testing.T, e *mailEnv) {
 		{"no code", url.Values{"current_password": {userPassword}}, http.StatusBadRequest, "Enter a code from your app"},
 		{"wrong password", url.Values{"current_password": {"not my password"}, "code": {code}}, http.StatusBadRequest, "The current password is incorrect."},
 		{"wrong code", url.Values{"current_password": {userPassword}, "code": {"000000"}}, http.StatusBadRequest, "That code is not right"},
-		{"old code", url.Values{"current_password": {userPassword}, "code": {a.code(t, e.clock.Now().Add(-2 * time.Minute))}}, http.StatusBadRequest, "That code is not right"},
+		{"old code", url.Values{"current_password": {userPassword}, "code": {a.code(t, e.clock.Now().Add(-2*time.Minute))}}, http.StatusBadRequest, "That code is not right"},
 	} {
 		mustContain(t, "removal, "+tc.name, b.form(t, "/account/mfa/remove", tc.form), tc.status, tc.want)
 	}
