@@ -21,6 +21,7 @@ import (
 func TestUserMFAReset(t *testing.T) {
 	c := newCLI(t)
 	c.env["IDP_ISSUER"] = "https://id.example.com"
+	c.env["IDP_MAIL_FILE"] = "true" // development: files although the issuer is not loopback
 	add := []string{"user", "add", "--email", "ann@example.com", "--given-name", "Ann", "--family-name", "Lee", "--type", "employee", "--role", "admin", "--password-stdin"}
 	if code, out, errs := c.run(goodPassword+"\n", add...); code != 0 {
 		t.Fatalf("add: %d %s %s", code, out, errs)

@@ -302,19 +302,21 @@ func (m *MFA) hashCodes(userID string, codes []string) []string {
 }
 
 // VerifySignIn checks the second factor of u, whose password was right,
-// at sign-in from source: a current code from the app (accepted once: its
+// at sign-in from source in a browser that sent device (the device
+// cookie, signin.Service.DeviceCookie; "" for none): a current code from the app (accepted once: its
 // time step must be later than the last one used) or an unused recovery
 // code (used up here, with an audit entry and a notice email). It returns
 // which factor it was.
 //
-// Every attempt is counted before it is checked toward the same
-// per-account lock as wrong passwords (signin.Service.SecondFactor): a
+// Every attempt is counted before it is checked toward the same lock as
+// that browser's wrong passwords (signin.Service.SecondFactor: the
+// account's, or a trusted device's own): a
 // wrong, replayed or malformed code gives ErrWrongCode, or a
 // *signin.LockedError when it reaches the lock; while locked, every code
 // is refused with a *signin.LockedError unchecked. A right code clears the
 // count. ErrMFANotEnabled (not counted) when u has no confirmed app.
-func (m *MFA) VerifySignIn(ctx context.Context, u storage.User, code, source string) (Factor, error) {
-	f, err := m.verify(ctx, u, code, source)
+func (m *MFA) VerifySignIn(ctx context.Context, u storage.User, code, source, device string) (Factor, error) {
+	f, err := m.verify(ctx, u, code, source, device)
 	if err != nil {
 		return "", err
 	}
@@ -330,7 +332,7 @@ func (m *MFA) VerifySignIn(ctx context.Context, u storage.User, code, source str
 
 // verify checks code as u's second factor, counted toward the lock (see
 // VerifySignIn); a wrong code is audited.
-func (m *MFA) verify(ctx context.Context, u storage.User, code, source string) (Factor, error) {
+func (m *MFA) verify(ctx context.Context, u storage.User, code, source, device string) (Factor, error) {
 	t, secret, err := m.totp(ctx, m.Store, u.ID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -341,7 +343,7 @@ func (m *MFA) verify(ctx context.Context, u storage.User, code, source string) (
 		return "", ErrMFANotEnabled
 	}
 	var factor Factor
-	ok, err := m.lock.SecondFactor(ctx, u, func() (bool, error) {
+	ok, err := m.lock.SecondFactor(ctx, u, device, func() (bool, error) {
 		var err error
 		factor, err = m.check(ctx, u, secret, code, source)
 		return factor != "", err
@@ -410,10 +412,11 @@ func (m *MFA) check(ctx context.Context, u storage.User, secret []byte, code, so
 // codes are deleted, audited and a notice emailed, in one transaction. It
 // needs the current password (counted per user as on the account page:
 // ErrWrongPassword, ErrThrottled) and then a current code from the app or
-// an unused recovery code (counted toward the sign-in lock like at
-// sign-in: ErrWrongCode, *signin.LockedError). ErrMFANotEnabled,
+// an unused recovery code (counted toward the sign-in lock as at sign-in,
+// device being the browser's device cookie: ErrWrongCode,
+// *signin.LockedError). ErrMFANotEnabled,
 // ErrNotActive. Nothing changes on any error.
-func (m *MFA) Remove(ctx context.Context, userID, password, code, source string) error {
+func (m *MFA) Remove(ctx context.Context, userID, password, code, source, device string) error {
 	u, err := m.activeUser(ctx, userID)
 	if err != nil {
 		return err
@@ -428,7 +431,7 @@ func (m *MFA) Remove(ctx context.Context, userID, password, code, source string)
 	if err := m.reauthenticate(ctx, u, password); err != nil {
 		return err
 	}
-	if _, err := m.verify(ctx, u, code, source); err != nil {
+	if _, err := m.verify(ctx, u, code, source, device); err != nil {
 		return err
 	}
 	notice, err := m.render(message{kind: notify.KindMFARemoved, to: u.Email, data: notify.Data{Name: u.Name()}})

@@ -238,25 +238,25 @@ func TestMFAReplay(t *testing.T) {
 		u := f.user("nia@example.com")
 		a, _ := f.enrol(u)
 		now := f.clock.Now()
-		if _, err := f.mfa.VerifySignIn(ctx, u, a.code(t, now), ""); !errors.Is(err, account.ErrWrongCode) {
+		if _, err := f.mfa.VerifySignIn(ctx, u, a.code(t, now), "", ""); !errors.Is(err, account.ErrWrongCode) {
 			t.Fatalf("the confirming code again: %v, want ErrWrongCode", err)
 		}
 		f.clock.Advance(30 * time.Second)
 		now = f.clock.Now()
 		code := a.code(t, now)
-		if fa, err := f.mfa.VerifySignIn(ctx, u, code, "192.0.2.7"); err != nil || fa != account.FactorTOTP {
+		if fa, err := f.mfa.VerifySignIn(ctx, u, code, "192.0.2.7", ""); err != nil || fa != account.FactorTOTP {
 			t.Fatalf("fresh code: %v, %v", fa, err)
 		}
-		if _, err := f.mfa.VerifySignIn(ctx, u, code, ""); !errors.Is(err, account.ErrWrongCode) {
+		if _, err := f.mfa.VerifySignIn(ctx, u, code, "", ""); !errors.Is(err, account.ErrWrongCode) {
 			t.Fatalf("same code again: %v, want ErrWrongCode", err)
 		}
 		// One step of skew: the next step's code works now, and then the
 		// current step's no longer does.
-		if _, err := f.mfa.VerifySignIn(ctx, u, a.code(t, now.Add(30*time.Second)), ""); err != nil {
+		if _, err := f.mfa.VerifySignIn(ctx, u, a.code(t, now.Add(30*time.Second)), "", ""); err != nil {
 			t.Fatalf("next step's code: %v", err)
 		}
 		f.clock.Advance(30 * time.Second)
-		if _, err := f.mfa.VerifySignIn(ctx, u, a.code(t, f.clock.Now().Add(-30*time.Second)), ""); !errors.Is(err, account.ErrWrongCode) {
+		if _, err := f.mfa.VerifySignIn(ctx, u, a.code(t, f.clock.Now().Add(-30*time.Second)), "", ""); !errors.Is(err, account.ErrWrongCode) {
 			t.Fatalf("an earlier step after a later one: %v, want ErrWrongCode", err)
 		}
 
@@ -267,7 +267,7 @@ func TestMFAReplay(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Go(func() {
-				if _, err := f.mfa.VerifySignIn(ctx, u, code, ""); err == nil {
+				if _, err := f.mfa.VerifySignIn(ctx, u, code, "", ""); err == nil {
 					mu.Lock()
 					won++
 					mu.Unlock()
@@ -296,20 +296,20 @@ func TestMFARecoveryCodeOnce(t *testing.T) {
 		other := f.user("bo@example.com")
 		_, codes := f.enrol(u)
 		f.enrol(other)
-		if _, err := f.mfa.VerifySignIn(ctx, other, codes[0], ""); !errors.Is(err, account.ErrWrongCode) {
+		if _, err := f.mfa.VerifySignIn(ctx, other, codes[0], "", ""); !errors.Is(err, account.ErrWrongCode) {
 			t.Fatalf("another user's recovery code: %v", err)
 		}
 		typed := strings.ToUpper(strings.ReplaceAll(codes[0], "-", " "))
-		if fa, err := f.mfa.VerifySignIn(ctx, u, typed, "192.0.2.9"); err != nil || fa != account.FactorRecoveryCode {
+		if fa, err := f.mfa.VerifySignIn(ctx, u, typed, "192.0.2.9", ""); err != nil || fa != account.FactorRecoveryCode {
 			t.Fatalf("recovery code: %v, %v", fa, err)
 		}
-		if _, err := f.mfa.VerifySignIn(ctx, u, codes[0], ""); !errors.Is(err, account.ErrWrongCode) {
+		if _, err := f.mfa.VerifySignIn(ctx, u, codes[0], "", ""); !errors.Is(err, account.ErrWrongCode) {
 			t.Fatalf("recovery code again: %v, want ErrWrongCode", err)
 		}
 		if s, _ := f.mfa.Status(ctx, u); s.RecoveryCodesLeft != 9 {
 			t.Errorf("codes left: %d, want 9", s.RecoveryCodesLeft)
 		}
-		if _, err := f.mfa.VerifySignIn(ctx, u, codes[1], ""); err != nil {
+		if _, err := f.mfa.VerifySignIn(ctx, u, codes[1], "", ""); err != nil {
 			t.Errorf("second recovery code: %v", err)
 		}
 		got := f.mailTo(u.Email)
@@ -338,12 +338,12 @@ func TestMFAWrongCodesLockSignIn(t *testing.T) {
 		u := f.user("nia@example.com")
 		a, _ := f.enrol(u)
 		f.clock.Advance(time.Minute)
-		if _, err := f.lock.Authenticate(ctx, u.Email, mfaPassword, ""); err != nil {
+		if _, err := f.lock.Authenticate(ctx, u.Email, mfaPassword, "", ""); err != nil {
 			t.Fatalf("password: %v", err)
 		}
 		var locked *signin.LockedError
 		for i := 1; i <= 5; i++ {
-			_, err := f.mfa.VerifySignIn(ctx, u, "000000", "")
+			_, err := f.mfa.VerifySignIn(ctx, u, "000000", "", "")
 			if i < 5 && !errors.Is(err, account.ErrWrongCode) {
 				t.Fatalf("wrong code %d: %v", i, err)
 			}
@@ -351,10 +351,10 @@ func TestMFAWrongCodesLockSignIn(t *testing.T) {
 				t.Fatalf("fifth wrong code: %v, want locked", err)
 			}
 		}
-		if _, err := f.mfa.VerifySignIn(ctx, u, a.code(t, f.clock.Now()), ""); !errors.As(err, &locked) {
+		if _, err := f.mfa.VerifySignIn(ctx, u, a.code(t, f.clock.Now()), "", ""); !errors.As(err, &locked) {
 			t.Fatalf("right code while locked: %v", err)
 		}
-		if _, err := f.lock.Authenticate(ctx, u.Email, mfaPassword, ""); !errors.As(err, &locked) {
+		if _, err := f.lock.Authenticate(ctx, u.Email, mfaPassword, "", ""); !errors.As(err, &locked) {
 			t.Fatalf("right password after five wrong codes: %v, want locked", err)
 		}
 	})
@@ -365,25 +365,25 @@ func TestMFARemoveNeedsPasswordAndCode(t *testing.T) {
 		f := newMFAFixture(t, st)
 		ctx := context.Background()
 		u := f.user("nia@example.com")
-		if err := f.mfa.Remove(ctx, u.ID, mfaPassword, "123456", ""); !errors.Is(err, account.ErrMFANotEnabled) {
+		if err := f.mfa.Remove(ctx, u.ID, mfaPassword, "123456", "", ""); !errors.Is(err, account.ErrMFANotEnabled) {
 			t.Fatalf("remove without an app: %v", err)
 		}
 		a, _ := f.enrol(u)
 		f.clock.Advance(30 * time.Second)
 		code := a.code(t, f.clock.Now())
-		if err := f.mfa.Remove(ctx, u.ID, "wrong password", code, ""); !errors.Is(err, account.ErrWrongPassword) {
+		if err := f.mfa.Remove(ctx, u.ID, "wrong password", code, "", ""); !errors.Is(err, account.ErrWrongPassword) {
 			t.Fatalf("wrong password: %v", err)
 		}
-		if err := f.mfa.Remove(ctx, u.ID, mfaPassword, "000000", ""); !errors.Is(err, account.ErrWrongCode) {
+		if err := f.mfa.Remove(ctx, u.ID, mfaPassword, "000000", "", ""); !errors.Is(err, account.ErrWrongCode) {
 			t.Fatalf("wrong code: %v", err)
 		}
-		if err := f.mfa.Remove(ctx, u.ID, mfaPassword, "", ""); !errors.Is(err, account.ErrWrongCode) {
+		if err := f.mfa.Remove(ctx, u.ID, mfaPassword, "", "", ""); !errors.Is(err, account.ErrWrongCode) {
 			t.Fatalf("no code: %v", err)
 		}
 		if on, _ := f.mfa.Enabled(ctx, u.ID); !on {
 			t.Fatal("removed without password and code")
 		}
-		if err := f.mfa.Remove(ctx, u.ID, mfaPassword, code, "192.0.2.3"); err != nil {
+		if err := f.mfa.Remove(ctx, u.ID, mfaPassword, code, "192.0.2.3", ""); err != nil {
 			t.Fatalf("remove: %v", err)
 		}
 		if on, _ := f.mfa.Enabled(ctx, u.ID); on {

@@ -315,7 +315,7 @@ func (h *Handler) removeMFA(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest)
 		return
 	}
-	err = h.d.MFA.Remove(ctx, u.ID, pw, code, sourceAddr(r))
+	err = h.d.MFA.Remove(ctx, u.ID, pw, code, sourceAddr(r), h.d.Signin.DeviceCookie(r))
 	var locked *signin.LockedError
 	switch {
 	case errors.Is(err, account.ErrWrongPassword):

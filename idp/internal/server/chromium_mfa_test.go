@@ -128,10 +128,10 @@ func TestChromiumMFASetup(t *testing.T) {
 			// The code that confirmed the app was used up; a recovery code
 			// from the page signs in once.
 			mfa := e.mfa(t)
-			if _, err := mfa.VerifySignIn(context.Background(), u, code, ""); !errors.Is(err, account.ErrWrongCode) {
+			if _, err := mfa.VerifySignIn(context.Background(), u, code, "", ""); !errors.Is(err, account.ErrWrongCode) {
 				t.Fatalf("the confirming code again: %v", err)
 			}
-			if f, err := mfa.VerifySignIn(context.Background(), u, codes[0], ""); err != nil || f != account.FactorRecoveryCode {
+			if f, err := mfa.VerifySignIn(context.Background(), u, codes[0], "", ""); err != nil || f != account.FactorRecoveryCode {
 				t.Fatalf("recovery code from the page: %v %v", f, err)
 			}
 		})

@@ -177,22 +177,22 @@ func testMFASetupAndCodes(t *testing.T, e *mailEnv) {
 	if on, err := mfa.Enabled(ctx, u.ID); !on || err != nil {
 		t.Fatalf("Enabled = %v, %v", on, err)
 	}
-	if _, err := mfa.VerifySignIn(ctx, u, confirmCode, "192.0.2.1"); !errors.Is(err, account.ErrWrongCode) {
+	if _, err := mfa.VerifySignIn(ctx, u, confirmCode, "192.0.2.1", ""); !errors.Is(err, account.ErrWrongCode) {
 		t.Fatalf("the confirming code at sign-in: %v, want ErrWrongCode", err)
 	}
 	e.clock.Advance(30 * time.Second)
 	code := a.code(t, e.clock.Now())
-	if f, err := mfa.VerifySignIn(ctx, u, code, "192.0.2.1"); err != nil || f != account.FactorTOTP {
+	if f, err := mfa.VerifySignIn(ctx, u, code, "192.0.2.1", ""); err != nil || f != account.FactorTOTP {
 		t.Fatalf("a fresh code: %v, %v", f, err)
 	}
-	if _, err := mfa.VerifySignIn(ctx, u, code, "192.0.2.1"); !errors.Is(err, account.ErrWrongCode) {
+	if _, err := mfa.VerifySignIn(ctx, u, code, "192.0.2.1", ""); !errors.Is(err, account.ErrWrongCode) {
 		t.Fatalf("the same code again: %v, want ErrWrongCode", err)
 	}
 	// A recovery code works once and tells the user.
-	if f, err := mfa.VerifySignIn(ctx, u, codes[3], "192.0.2.1"); err != nil || f != account.FactorRecoveryCode {
+	if f, err := mfa.VerifySignIn(ctx, u, codes[3], "192.0.2.1", ""); err != nil || f != account.FactorRecoveryCode {
 		t.Fatalf("recovery code: %v, %v", f, err)
 	}
-	if _, err := mfa.VerifySignIn(ctx, u, codes[3], "192.0.2.1"); !errors.Is(err, account.ErrWrongCode) {
+	if _, err := mfa.VerifySignIn(ctx, u, codes[3], "192.0.2.1", ""); !errors.Is(err, account.ErrWrongCode) {
 		t.Fatalf("the recovery code again: %v, want ErrWrongCode", err)
 	}
 	e.mail.wait(u.Email, "A recovery code was used", 1)
@@ -278,7 +278,7 @@ func testMFALock(t *testing.T, e *mailEnv) {
 	mfa := e.mfa(t)
 	var locked *signin.LockedError
 	for i := 1; i <= e.cfg.LockAfter; i++ {
-		_, err := mfa.VerifySignIn(ctx, u, "999999", "192.0.2.1")
+		_, err := mfa.VerifySignIn(ctx, u, "999999", "192.0.2.1", "")
 		if i < e.cfg.LockAfter && !errors.Is(err, account.ErrWrongCode) {
 			t.Fatalf("wrong code %d: %v", i, err)
 		}
@@ -286,7 +286,7 @@ func testMFALock(t *testing.T, e *mailEnv) {
 			t.Fatalf("wrong code %d: %v, want locked", i, err)
 		}
 	}
-	if _, err := mfa.VerifySignIn(ctx, u, a.code(t, e.clock.Now()), "192.0.2.1"); !errors.As(err, &locked) {
+	if _, err := mfa.VerifySignIn(ctx, u, a.code(t, e.clock.Now()), "192.0.2.1", ""); !errors.As(err, &locked) {
 		t.Fatalf("right code while locked: %v", err)
 	}
 	p := e.browser().noFollow().form(t, "/login", url.Values{"email": {u.Email}, "password": {userPassword}})

@@ -3,36 +3,49 @@ package signin
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
-// FactorKey is the throttle key counting wrong second-factor codes of a
-// user. Only a right code resets it; a right password does not.
-func FactorKey(userID string) string { return "mfa:" + userID }
+// FactorKey is the throttle key counting wrong second-factor codes
+// alongside counter (an AccountKey or a DeviceKey). Only a right code
+// resets it; a right password, which resets counter, does not.
+func FactorKey(counter string) string { return "mfa:" + counter }
 
 // SecondFactor runs check as one attempt at u's second factor (a TOTP or a
-// recovery code), under the same lock as passwords:
+// recovery code) in a browser that sent deviceCookie (DeviceCookie; ""
+// for none), under the same lock as that browser's passwords:
 //
-//   - refused with a *LockedError while u's account (AccountKey, the
-//     password lock) or u's second factor (FactorKey) is locked;
-//   - counted before check runs, atomically, against both keys, so that
+//   - the counter is the one Authenticate uses for the same browser: the
+//     device's (DeviceKey) for a trusted device of u, else the account's
+//     (AccountKey), so others' wrong codes do not lock u's own browsers
+//     out, as with passwords;
+//   - refused with a *LockedError while that counter, or its FactorKey,
+//     is locked;
+//   - counted before check runs, atomically, against both, so that
 //     parallel attempts get no more than LockAfter checks, wrong codes and
 //     wrong passwords add up to one lock, and a right password — which
-//     resets the account key — does not buy a fresh set of code guesses;
+//     resets the counter — does not buy a fresh set of code guesses;
 //   - a right code (check returns true) forgets both counts;
 //   - a wrong one waits the growing delay and returns false, or a
 //     *LockedError when it reached the lock.
 //
 // check's error is returned as is (the attempt stays counted). The source
 // address is not counted: the password was right, so this is no spraying.
-func (s *Service) SecondFactor(ctx context.Context, u storage.User, check func() (bool, error)) (bool, error) {
+func (s *Service) SecondFactor(ctx context.Context, u storage.User, deviceCookie string, check func() (bool, error)) (bool, error) {
 	now := s.now()
-	keys := []string{FactorKey(u.ID)}
-	if email := NormalizeEmail(u.Email); email != "" && len(email) <= maxEmailLen {
-		keys = append(keys, AccountKey(email))
+	var counter string
+	if nonce := s.Devices.trusted(deviceCookie, u.ID); nonce != "" {
+		counter = DeviceKey(nonce)
+	} else if email := NormalizeEmail(u.Email); email != "" && len(email) <= maxEmailLen {
+		counter = AccountKey(email)
+	} else {
+		counter = "user:" + u.ID
 	}
-	log := s.logger().With("user", u.ID)
+	keys := []string{FactorKey(counter)}
+	keys = append(keys, counter)
+	log := s.logger().With("user", u.ID, "trusted_device", strings.HasPrefix(counter, "device:"))
 
 	prev := make([]storage.Throttle, len(keys))
 	for i, k := range keys {
@@ -94,5 +107,5 @@ func keyKind(i int) string {
 	if i == 0 {
 		return "factor"
 	}
-	return "account"
+	return "counter"
 }

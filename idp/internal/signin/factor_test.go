@@ -12,7 +12,12 @@ import (
 )
 
 func (f *fixture) factor(u storage.User, right bool) (bool, error) {
-	return f.svc.SecondFactor(context.Background(), u, func() (bool, error) { return right, nil })
+	return f.factorIn(u, "", right)
+}
+
+// factorIn is one code attempt in a browser with the device cookie device.
+func (f *fixture) factorIn(u storage.User, device string, right bool) (bool, error) {
+	return f.svc.SecondFactor(context.Background(), u, device, func() (bool, error) { return right, nil })
 }
 
 // Wrong codes count toward the password lock: after four wrong codes the
@@ -71,7 +76,7 @@ func TestRightPasswordDoesNotResetCodeGuesses(t *testing.T) {
 		if ok, err := f.factor(u, true); !ok || err != nil {
 			t.Fatalf("right code after the lock: %v, %v", ok, err)
 		}
-		for _, k := range []string{signin.AccountKey(u.Email), signin.FactorKey(u.ID)} {
+		for _, k := range []string{signin.AccountKey(u.Email), signin.FactorKey(signin.AccountKey(u.Email))} {
 			if n := f.failures(t, k); n != 0 {
 				t.Errorf("%s: %d failures after a right code, want 0", k, n)
 			}
@@ -89,7 +94,7 @@ func TestParallelCodesStopAtTheLimit(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 20 {
 			wg.Go(func() {
-				_, _ = f.svc.SecondFactor(context.Background(), u, func() (bool, error) {
+				_, _ = f.svc.SecondFactor(context.Background(), u, "", func() (bool, error) {
 					mu.Lock()
 					checks++
 					mu.Unlock()
@@ -109,14 +114,50 @@ func TestSecondFactorReturnsCheckError(t *testing.T) {
 		f := newFixture(t, st)
 		u := f.user(t, "grace@example.com", storage.StatusActive, goodPassword)
 		boom := errors.New("boom")
-		ok, err := f.svc.SecondFactor(context.Background(), u, func() (bool, error) { return false, boom })
+		ok, err := f.svc.SecondFactor(context.Background(), u, "", func() (bool, error) { return false, boom })
 		if ok || !errors.Is(err, boom) {
 			t.Fatalf("SecondFactor = %v, %v; want the check's error", ok, err)
 		}
 	})
 }
 
-func isLocked(err error) bool {
-	var l *signin.LockedError
-	return errors.As(err, &l)
+// An attacker who has the password and guesses codes locks the second
+// factor for every browser without a device cookie of the account, but not
+// for the user's own browser, as with passwords; and a right password in
+// that browser does not lift the attacker's lock.
+func TestWrongCodesSpareTrustedDevice(t *testing.T) {
+	eachStore(t, func(t *testing.T, st storage.Storage) {
+		f := newFixture(t, st)
+		f.withDevices(t, 1)
+		u := f.user(t, "grace@example.com", storage.StatusActive, goodPassword)
+		device := f.signInBrowser(t, u.Email)
+		for i := 1; i <= 5; i++ {
+			if _, err := f.authFrom(attacker, u.Email, goodPassword, ""); err != nil && i < 5 {
+				t.Fatalf("attacker's password %d: %v", i, err)
+			}
+			ok, err := f.factorIn(u, "", false)
+			if i == 5 && (ok || !isLocked(err)) {
+				t.Fatalf("attacker's fifth wrong code: %v, %v; want locked", ok, err)
+			}
+		}
+		if ok, err := f.factorIn(u, "", true); ok || !isLocked(err) {
+			t.Fatalf("right code in another browser: %v, %v; want locked", ok, err)
+		}
+		if _, err := f.authFrom(source, u.Email, goodPassword, device); err != nil {
+			t.Fatalf("the user's own browser, password: %v", err)
+		}
+		if ok, err := f.factorIn(u, device, true); !ok || err != nil {
+			t.Fatalf("the user's own browser, right code: %v, %v", ok, err)
+		}
+		// Wrong codes in the user's browser count against that browser.
+		for i := 1; i <= 4; i++ {
+			_, _ = f.factorIn(u, device, false)
+		}
+		if _, err := f.authFrom(source, u.Email, goodPassword, device); err != nil {
+			t.Fatalf("password after four wrong codes in the user's browser: %v", err)
+		}
+		if ok, err := f.factorIn(u, device, false); ok || !isLocked(err) {
+			t.Fatalf("fifth wrong code in the user's browser, after a right password: %v, %v; want locked", ok, err)
+		}
+	})
 }
