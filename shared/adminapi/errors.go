@@ -27,6 +27,10 @@ const (
 	CodeUnauthorized ErrorCode = "unauthorized"
 	// CodeInsufficientScope (403): the token lacks scope "admin".
 	CodeInsufficientScope ErrorCode = "insufficient_scope"
+	// CodeMFARequired (401, RFC 9470 insufficient_user_authentication): the caller's roles require two-step sign-in
+	// and the token was issued after a password alone; sign in again with
+	// the second factor.
+	CodeMFARequired ErrorCode = "mfa_required"
 	// CodeForbidden (403): the caller's roles do not allow this action on
 	// this record.
 	CodeForbidden ErrorCode = "forbidden"
@@ -77,6 +81,7 @@ var ErrorCodes = map[ErrorCode]int{
 	CodeUnauthorized:         http.StatusUnauthorized,
 	CodeInsufficientScope:    http.StatusForbidden,
 	CodeForbidden:            http.StatusForbidden,
+	CodeMFARequired:          http.StatusUnauthorized,
 	CodeRoleNotGrantable:     http.StatusForbidden,
 	CodeSelfLockout:          http.StatusForbidden,
 	CodeNotFound:             http.StatusNotFound,

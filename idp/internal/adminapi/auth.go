@@ -33,6 +33,8 @@ type tokenClaims struct {
 	JWTID    string      `json:"jti"`
 	ClientID string      `json:"client_id"`
 	Audience audience    `json:"aud"`
+	// AMR is how the user signed in (RFC 8176), for the two-factor rule.
+	AMR []string `json:"amr"`
 }
 
 // audience is the aud claim: one string or an array of them.
@@ -59,6 +61,8 @@ var (
 		message: "the access token was revoked"}
 	errInactiveUser = &apiError{code: api.CodeUnauthorized, challenge: "invalid_token",
 		message: "the account of this token may no longer sign in"}
+	errNeedsMFA = &apiError{code: api.CodeMFARequired, challenge: "insufficient_user_authentication",
+		message: "your role requires two-step sign-in: sign in again with your authenticator app"}
 	errNoAdminScope = &apiError{code: api.CodeInsufficientScope, challenge: "insufficient_scope",
 		message: "the access token was not issued with scope admin"}
 	errServiceToken = &apiError{code: api.CodeForbidden,
@@ -120,6 +124,9 @@ func (h *Handler) authenticate(r *http.Request) (storage.User, storage.AccessTok
 		return storage.User{}, storage.AccessToken{}, err
 	case u.Status != storage.StatusActive:
 		return fail(errInactiveUser, "user "+string(u.Status))
+	case h.d.MFA != nil && h.d.MFA.Required(u) && !slices.Contains(claims.AMR, "mfa"):
+		// The token's signature covers amr: it was issued after one factor.
+		return fail(errNeedsMFA, "")
 	}
 	return u, t, nil
 }

@@ -30,7 +30,7 @@ const (
 )
 
 // mfaPageNames are parsed with the account pages.
-var mfaPageNames = []string{pageMFA, pageMFASetup, pageMFACodes}
+var mfaPageNames = []string{pageMFA, pageMFASetup, pageMFACodes, pageMFASignIn}
 
 // mfaRoutes are the pages' routes, mounted by RegisterAccount when
 // Deps.MFA is set.

@@ -92,6 +92,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /login", csrf.Handler(http.HandlerFunc(h.showLogin)))
 	mux.Handle("POST /login", csrf.Handler(http.HandlerFunc(h.submitLogin)))
 	mux.Handle("POST /login/continue", csrf.Handler(http.HandlerFunc(h.submitContinue)))
+	mux.Handle("POST /login/mfa", csrf.Handler(http.HandlerFunc(h.submitMFA)))
+	mux.Handle("POST /login/mfa/setup", csrf.Handler(http.HandlerFunc(h.submitMFASetup)))
+	mux.Handle("GET /login/mfa/qr.png", csrf.Handler(http.HandlerFunc(h.mfaSignInQRCode)))
 	mux.HandleFunc("GET /logged-out", h.loggedOut)
 	mux.Handle("GET /static/", staticHandler())
 }

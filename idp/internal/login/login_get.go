@@ -100,6 +100,14 @@ func (h *Handler) ssoSession(r *http.Request, req storage.AuthRequest) (s storag
 		h.log.InfoContext(ctx, "login: session of a user who may not sign in ignored", "user", u)
 		return s, u, false, nil
 	}
+	if !sessionHasMFA(s) {
+		// A session signed in with the password alone does not stand for a
+		// user who now has an app or whose role requires one.
+		enabled, required, err := h.needsMFA(ctx, u)
+		if err != nil || enabled || required {
+			return s, u, false, err
+		}
+	}
 	return s, u, true, nil
 }
 

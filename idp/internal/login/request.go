@@ -1,7 +1,9 @@
 package login
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/cliniconnects/identity/idp/internal/binding"
@@ -67,9 +69,18 @@ func (h *Handler) RefuseRequest(w http.ResponseWriter, r *http.Request, why erro
 // provider's callback with status (302 after GET, 303 after POST).
 func (h *Handler) complete(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, s storage.Session, status int) {
 	ctx := r.Context()
-	if err := h.d.Store.AddSessionClient(ctx, s.IDHash, req.ClientID); err != nil {
-		h.internalError(w, r, "recording the session's client", err)
+	if err := h.completeRequest(ctx, req, s); err != nil {
+		h.completeFailed(w, r, err)
 		return
+	}
+	http.Redirect(w, r, h.d.Callback(ctx, req.ID), status)
+}
+
+// completeRequest records that session s used req's client and marks req
+// as authenticated by s.
+func (h *Handler) completeRequest(ctx context.Context, req storage.AuthRequest, s storage.Session) error {
+	if err := h.d.Store.AddSessionClient(ctx, s.IDHash, req.ClientID); err != nil {
+		return fmt.Errorf("recording the session's client: %w", err)
 	}
 	err := h.d.Store.CompleteAuthRequest(ctx, req.ID, storage.AuthResult{
 		UserID:    s.UserID,
@@ -77,13 +88,17 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request, req storage.A
 		AMR:       s.AMR,
 		SessionID: s.IDHash,
 	})
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	if err != nil {
+		return fmt.Errorf("completing auth request: %w", err)
+	}
+	return nil
+}
+
+// completeFailed answers a completeRequest error.
+func (h *Handler) completeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, storage.ErrNotFound) {
 		h.expired(w, r)
 		return
-	case err != nil:
-		h.internalError(w, r, "completing auth request", err)
-		return
 	}
-	http.Redirect(w, r, h.d.Callback(ctx, req.ID), status)
+	h.internalError(w, r, "completing", err)
 }

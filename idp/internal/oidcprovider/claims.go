@@ -185,9 +185,16 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 
 // GetPrivateClaimsFromRequest adds the RFC 9068 scope claim to JWT access
 // tokens, and roles and user_type when scope roles was granted.
+//
+// A user's access token also carries amr (RFC 8176), so that a resource
+// (the admin API among them) can require two factors without a lookup.
 func (s *Storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
 	_, service := req.(*serviceRequest)
-	return s.privateClaims(ctx, req.GetSubject(), req.GetScopes(), service)
+	claims, err := s.privateClaims(ctx, req.GetSubject(), req.GetScopes(), service)
+	if r, ok := req.(interface{ GetAMR() []string }); ok && err == nil && !service && len(r.GetAMR()) > 0 {
+		claims["amr"] = r.GetAMR()
+	}
+	return claims, err
 }
 
 // GetPrivateClaimsFromScopes is op's fallback when the request is not at
