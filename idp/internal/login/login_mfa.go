@@ -153,9 +153,9 @@ func (h *Handler) mfaCookie(value string, maxAge int) *http.Cookie {
 
 // pending is a second step in progress: the user and the request.
 type pending struct {
-	hash  string
-	user  storage.User
-	req   storage.AuthRequest // zero for a sign-in to /account
+	hash   string
+	user   storage.User
+	req    storage.AuthRequest // zero for a sign-in to /account
 	client storage.Client
 }
 
