@@ -39,6 +39,7 @@ func clientAdd(ctx context.Context, e env, args []string) error {
 	fs.Var(&roles, "admit-role", "only users holding one of these roles may sign in (repeatable)")
 	fs.Var(&types, "admit-type", "only these user types may sign in: employee, clinician (repeatable)")
 	fs.Var(&scopes, "scope", "extra scope the client may request, e.g. admin (repeatable)")
+	fs.BoolVar(&c.RequireMFA, "require-mfa", false, "everyone who signs in to this client uses two factors (an authenticator app; set up during sign-in if missing)")
 	fs.StringVar(&c.SignInMethod, "sign-in", storage.SignInEmail, "how users sign in: email (email and password) or phone (clinicians: mobile number and PIN)")
 	cfg, err := parse(e, fs, args)
 	if err != nil {
@@ -77,7 +78,11 @@ func clientAdd(ctx context.Context, e env, args []string) error {
 	if out.Public {
 		kind = "public"
 	}
-	fmt.Fprintf(e.stdout, "registered %s client %s (sign-in: %s)\n", kind, out.ID, out.SignInMethod)
+	mfa := ""
+	if out.RequireMFA {
+		mfa = ", two factors required"
+	}
+	fmt.Fprintf(e.stdout, "registered %s client %s (sign-in: %s%s)\n", kind, out.ID, out.SignInMethod, mfa)
 	return nil
 }
 
@@ -116,6 +121,9 @@ func clientList(ctx context.Context, e env, args []string) error {
 		method := c.SignInMethod
 		if method == "" {
 			method = storage.SignInEmail
+		}
+		if c.RequireMFA {
+			method += "+mfa"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, kind, method, strings.Join(c.GrantTypes, ","), strings.Join(c.RedirectURIs, " "), strings.Join(admits, ","))
 	}

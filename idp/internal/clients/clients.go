@@ -40,6 +40,8 @@ type NewClient struct {
 	// storage.SignInPhone: users sign in with mobile number and PIN, and
 	// only clinicians are admitted.
 	SignInMethod string
+	// RequireMFA: everyone signs in to this client with two factors.
+	RequireMFA bool
 }
 
 func fieldErr(field, format string, args ...any) error {
@@ -149,7 +151,7 @@ func validate(c NewClient) (storage.Client, error) {
 		ID: c.ID, Name: name, Public: c.Public,
 		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
 		GrantTypes: grants, AdmitRoles: c.AdmitRoles, AdmitTypes: admitTypes, Scopes: c.Scopes,
-		SignInMethod: c.SignInMethod,
+		SignInMethod: c.SignInMethod, RequireMFA: c.RequireMFA,
 	}, nil
 }
 

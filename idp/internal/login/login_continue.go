@@ -43,7 +43,7 @@ func (h *Handler) submitContinue(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s, u, ok, err := h.ssoSession(r, req)
+	s, u, ok, err := h.ssoSession(r, req, client)
 	switch {
 	case err != nil:
 		h.internalError(w, r, "loading session user", err)

@@ -26,7 +26,7 @@ func (h *Handler) showDirectLogin(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) submitDirectLogin(w http.ResponseWriter, r *http.Request) {
 	form := loginForm{Title: titleSignIn, Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	user, ok := h.authenticate(w, r, &form)
-	if !ok || h.startSecondStep(w, r, user, "") {
+	if !ok || h.startSecondStep(w, r, user, "", false) {
 		return
 	}
 	if _, err := h.d.Sessions.Replace(r.Context(), w, r, user.ID, amrPassword); err != nil {

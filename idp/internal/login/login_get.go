@@ -41,7 +41,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 // the request.
 func (h *Handler) trySSO(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, client storage.Client) bool {
 	ctx := r.Context()
-	s, u, ok, err := h.ssoSession(r, req)
+	s, u, ok, err := h.ssoSession(r, req, client)
 	switch {
 	case err != nil:
 		h.internalError(w, r, "loading session user", err)
@@ -71,8 +71,10 @@ func (h *Handler) trySSO(w http.ResponseWriter, r *http.Request, req storage.Aut
 // ssoSession returns the browser's session and its user when they may
 // answer req without a password: a valid session, prompt not asking for a
 // new sign-in, the sign-in not older than max_age, the user of an
-// id_token_hint (if any) and active. ok is false when they may not.
-func (h *Handler) ssoSession(r *http.Request, req storage.AuthRequest) (s storage.Session, u storage.User, ok bool, err error) {
+// id_token_hint (if any) and active, and two factors behind the session
+// when the user, the client or the request needs them. ok is false when
+// they may not.
+func (h *Handler) ssoSession(r *http.Request, req storage.AuthRequest, client storage.Client) (s storage.Session, u storage.User, ok bool, err error) {
 	if slices.Contains(req.Prompt, oidc.PromptLogin) {
 		return s, u, false, nil
 	}
@@ -103,7 +105,7 @@ func (h *Handler) ssoSession(r *http.Request, req storage.AuthRequest) (s storag
 	if !sessionHasMFA(s) {
 		// A session signed in with the password alone does not stand for a
 		// user who now has an app or whose role requires one.
-		enabled, required, err := h.needsMFA(ctx, u)
+		enabled, required, err := h.needsMFA(ctx, u, wantsMFA(client, req))
 		if err != nil || enabled || required {
 			return s, u, false, err
 		}

@@ -71,22 +71,34 @@ func newMFASignInPage(authRequestID string) mfaSignInPage {
 }
 
 // needsMFA reports whether u signs in with two factors here: they have an
-// app, or their roles require one.
-func (h *Handler) needsMFA(ctx context.Context, u storage.User) (enabled, required bool, err error) {
+// app, or their roles require one, or want (the client or the request
+// asks for two factors).
+func (h *Handler) needsMFA(ctx context.Context, u storage.User, want bool) (enabled, required bool, err error) {
 	if h.d.MFA == nil {
 		return false, false, nil
 	}
 	enabled, err = h.d.MFA.Enabled(ctx, u.ID)
-	return enabled, h.d.MFA.Required(u), err
+	return enabled, want || h.d.MFA.Required(u), err
+}
+
+// ACRMFA is the acr value that asks for (and reports) two factors.
+const ACRMFA = "mfa"
+
+// wantsMFA reports whether a sign-in for req at client needs two factors
+// whatever the user: the client requires them, or the request asked for
+// them with acr_values=mfa (step-up).
+func wantsMFA(c storage.Client, req storage.AuthRequest) bool {
+	return c.RequireMFA || slices.Contains(req.ACRValues, ACRMFA)
 }
 
 // startSecondStep runs after a right password: when u needs a second
 // factor it leaves the pending step, shows the code page (or the setup for
 // a user who must have an app and has none) and reports true; the caller
-// then stops. authRequestID is "" for a sign-in to /account.
-func (h *Handler) startSecondStep(w http.ResponseWriter, r *http.Request, u storage.User, authRequestID string) bool {
+// then stops. authRequestID is "" for a sign-in to /account; want is
+// wantsMFA of the request.
+func (h *Handler) startSecondStep(w http.ResponseWriter, r *http.Request, u storage.User, authRequestID string, want bool) bool {
 	ctx := r.Context()
-	enabled, required, err := h.needsMFA(ctx, u)
+	enabled, required, err := h.needsMFA(ctx, u, want)
 	switch {
 	case err != nil:
 		h.internalError(w, r, "reading the second factor", err)

@@ -44,7 +44,7 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	form := newLoginForm(req, client, strings.TrimSpace(r.PostForm.Get("email")))
 	user, ok := h.authenticate(w, r, &form)
-	if !ok || h.startSecondStep(w, r, user, req.ID) {
+	if !ok || h.startSecondStep(w, r, user, req.ID, wantsMFA(client, req)) {
 		return
 	}
 

@@ -45,8 +45,16 @@ func (s *Storage) adapt(r storage.AuthRequest) *authRequest {
 	return &authRequest{r: r, adminAudience: adminapi.Audience(s.issuer)}
 }
 
-func (a *authRequest) GetID() string    { return a.r.ID }
-func (a *authRequest) GetACR() string   { return "" }
+func (a *authRequest) GetID() string { return a.r.ID }
+
+// GetACR is "mfa" when the user signed in with two factors (the value
+// acr_values=mfa asks for), else none.
+func (a *authRequest) GetACR() string {
+	if slices.Contains(a.r.AMR, "mfa") {
+		return ACRMFA
+	}
+	return ""
+}
 func (a *authRequest) GetAMR() []string { return a.r.AMR }
 func (a *authRequest) GetAudience() []string {
 	if a.adminAudience != "" && slices.Contains(a.r.Scopes, ScopeAdmin) {
@@ -119,6 +127,7 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	r := storage.AuthRequest{
 		ID:                  randomToken(32),
 		BrowserHash:         browser,
+		ACRValues:           []string(req.ACRValues),
 		ClientID:            c.ID,
 		RedirectURI:         req.RedirectURI,
 		State:               req.State,

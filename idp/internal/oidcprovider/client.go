@@ -18,6 +18,9 @@ import (
 const (
 	ScopeRoles = "roles" // roles (array) and user_type claims
 	ScopeAdmin = "admin" // the admin API; only for clients that list it
+	// ACRMFA is the one acr value: two factors (acr_values=mfa asks for
+	// them; the ID token's acr says they were used).
+	ACRMFA = "mfa"
 )
 
 // standardScopes may be requested by every client.

@@ -32,6 +32,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.ScopesSupported = SupportedScopes
 	d.ClaimsSupported = SupportedClaims
 	d.SubjectTypesSupported = []string{"public"}
+	d.ACRValuesSupported = []string{ACRMFA}
 	httphelper.MarshalJSON(w, discoveryDocument{d, true})
 }
 

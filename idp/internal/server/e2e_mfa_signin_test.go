@@ -31,6 +31,7 @@ func TestMFASignIn(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Run("password then code", func(t *testing.T) { testPasswordThenCode(t, newMailEnv(t, b)) })
 			t.Run("required for admins", func(t *testing.T) { testMFARequiredForAdmins(t, newMailEnv(t, b)) })
+			t.Run("step-up and clients that require two factors", func(t *testing.T) { testStepUp(t, newMailEnv(t, b)) })
 		})
 	}
 }
@@ -222,3 +223,62 @@ func testMFARequiredForAdmins(t *testing.T, e *mailEnv) {
 // desktopFlow is a PKCE flow for the built-in desktop client with scope
 // admin.
 func (e *mailEnv) desktopFlow() *flow { return e.env.desktopFlow() }
+
+// Step-up: a client may ask for two factors with acr_values=mfa, and a
+// client may require them of everyone; a user without an app then sets one
+// up during the sign-in, and the ID token says acr=mfa.
+func testStepUp(t *testing.T, e *mailEnv) {
+	u := e.user(t)
+	c := e.createClient(t)
+	_, _, b := e.login(t, c, u) // password only: nobody needs more yet
+
+	f := newFlow(e.oauth2Config(c))
+	p := b.get(t, f.authURL(oauth2.SetAuthURLParam("acr_values", "mfa")))
+	mustContain(t, "acr_values=mfa on a password-only session", p, http.StatusOK, `name="password"`)
+	p = b.submitLogin(t, p, u.Email, userPassword)
+	mustContain(t, "setup asked for by acr_values", p, http.StatusOK, `action="/login/mfa/setup"`, `id="totp-secret"`)
+	app := authenticator{key: strings.ReplaceAll(secretRE.FindStringSubmatch(p.body)[1], " ", "")}
+	id := authRequestIDRE.FindStringSubmatch(p.body)[1]
+	done := b.form(t, "/login/mfa/setup", url.Values{"authRequestID": {id}, "code": {app.code(t, e.clock.Now())}})
+	link := continueLinkRE.FindStringSubmatch(done.body)
+	if link == nil {
+		t.Fatalf("no way on from the codes page: %.800s", done.body)
+	}
+	tok, err := f.exchange(context.Background(), f.code(t, clientRedirect(t, b.get(t, html.UnescapeString(link[1])))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acr := func(tok *oauth2.Token) string {
+		raw, _ := tok.Extra("id_token").(string)
+		idt, err := e.provider(t).Verifier(&gooidc.Config{ClientID: c.ID}).Verify(context.Background(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cl struct {
+			ACR string `json:"acr"`
+		}
+		_ = idt.Claims(&cl)
+		return cl.ACR
+	}
+	if got := acr(tok); got != "mfa" {
+		t.Errorf("acr after the step-up: %q, want mfa", got)
+	}
+	// The session now has two factors: acr_values=mfa signs in silently.
+	f = newFlow(e.oauth2Config(c))
+	tok, err = f.exchange(context.Background(), f.code(t, clientRedirect(t, b.get(t, f.authURL(oauth2.SetAuthURLParam("acr_values", "mfa"))))))
+	if err != nil || acr(tok) != "mfa" {
+		t.Errorf("SSO with acr_values=mfa after the step-up: %v, acr %q", err, acr(tok))
+	}
+
+	// A client that requires two factors: the password alone does not do.
+	strict := e.createClient(t, func(c *storage.Client) { c.RequireMFA = true })
+	other := e.user(t)
+	b2 := e.browser()
+	f = newFlow(e.oauth2Config(strict))
+	p = b2.submitLogin(t, b2.get(t, f.authURL()), other.Email, userPassword)
+	mustContain(t, "setup required by the client", p, http.StatusOK, `action="/login/mfa/setup"`)
+	// With an app, the code page.
+	b3 := e.browser()
+	p = b3.submitLogin(t, b3.get(t, newFlow(e.oauth2Config(strict)).authURL()), u.Email, userPassword)
+	mustContain(t, "code page for a client that requires two factors", p, http.StatusOK, `action="/login/mfa"`)
+}

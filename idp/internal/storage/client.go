@@ -35,8 +35,11 @@ type Client struct {
 	// phone client's users sign in with mobile number and PIN, and a
 	// clinician's phone change revokes its tokens.
 	SignInMethod string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// RequireMFA: everyone who signs in to this client does so with two
+	// factors (an authenticator app), whatever their roles.
+	RequireMFA bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // PhoneSignIn reports whether the client signs users in by phone and PIN.

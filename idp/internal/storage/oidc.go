@@ -26,8 +26,10 @@ type AuthRequest struct {
 	// BrowserHash is the SHA-256 of the binding cookie of the browser that
 	// sent /authorize: only that browser may finish the request.
 	BrowserHash string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
+	// ACRValues are the request's acr_values; ACRMFA asks for two factors.
+	ACRValues []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 
 	// Set by CompleteAuthRequest once the user has authenticated.
 	UserID    string

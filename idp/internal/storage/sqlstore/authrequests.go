@@ -15,7 +15,7 @@ import (
 const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type,
 	response_mode, code_challenge, code_challenge_method, prompt, max_age_ns, login_hint,
 	created_at, expires_at, user_id, auth_time, amr, session_id, done, code_hash, redeemed_at,
-	family_id, hint_subject, browser_hash`
+	family_id, hint_subject, browser_hash, acr_values`
 
 func scanAuthRequest(sc scanner) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
@@ -24,7 +24,7 @@ func scanAuthRequest(sc scanner) (storage.AuthRequest, error) {
 		&r.ResponseType, &r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod,
 		listCol[string]{&r.Prompt}, &maxAge, &r.LoginHint, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt},
 		&r.UserID, timeCol{&r.AuthTime}, listCol[string]{&r.AMR}, &r.SessionID, &r.Done,
-		textCol{&r.CodeHash}, timeCol{&r.RedeemedAt}, &r.FamilyID, &r.HintSubject, &r.BrowserHash)
+		textCol{&r.CodeHash}, timeCol{&r.RedeemedAt}, &r.FamilyID, &r.HintSubject, &r.BrowserHash, listCol[string]{&r.ACRValues})
 	if maxAge.Valid {
 		d := time.Duration(maxAge.Int64)
 		r.MaxAge = &d
@@ -34,7 +34,7 @@ func scanAuthRequest(sc scanner) (storage.AuthRequest, error) {
 
 const insertAuthRequestSQL = `INSERT INTO auth_requests (` + authRequestColumns + `)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-	$20, $21, $22, $23, $24, $25)`
+	$20, $21, $22, $23, $24, $25, $26)`
 
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
 	if r.ID == "" {
@@ -51,7 +51,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 		listArg(r.Scopes), r.ResponseType, r.ResponseMode, r.CodeChallenge, r.CodeChallengeMethod,
 		listArg(r.Prompt), maxAge, r.LoginHint, r.CreatedAt, r.ExpiresAt, r.UserID,
 		nullTime(r.AuthTime), listArg(r.AMR), r.SessionID, r.Done, nullText(r.CodeHash),
-		nullTime(r.RedeemedAt), r.FamilyID, r.HintSubject, r.BrowserHash)
+		nullTime(r.RedeemedAt), r.FamilyID, r.HintSubject, r.BrowserHash, listArg(r.ACRValues))
 	if err != nil {
 		return s.writeErr("create auth request", err)
 	}

@@ -12,7 +12,7 @@ import (
 // clientColumns are what every client query reads, in scanClient's order;
 // version is the hidden compare-and-swap guard of UpdateClient.
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-	grant_types, admit_roles, admit_types, scopes, sign_in_method, created_at, updated_at, version`
+	grant_types, admit_roles, admit_types, scopes, sign_in_method, require_mfa, created_at, updated_at, version`
 
 func scanClient(sc scanner) (storage.Client, int64, error) {
 	var c storage.Client
@@ -20,22 +20,22 @@ func scanClient(sc scanner) (storage.Client, int64, error) {
 	err := sc.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, listCol[string]{&c.RedirectURIs},
 		listCol[string]{&c.PostLogoutRedirectURIs}, listCol[string]{&c.GrantTypes},
 		listCol[storage.Role]{&c.AdmitRoles}, listCol[storage.UserType]{&c.AdmitTypes},
-		listCol[string]{&c.Scopes}, &c.SignInMethod, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &version)
+		listCol[string]{&c.Scopes}, &c.SignInMethod, &c.RequireMFA, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &version)
 	return c, version, err
 }
 
 // clientFields are the values of the columns CreateClient and UpdateClient
-// both write, name through sign_in_method.
+// both write, name through require_mfa.
 func clientFields(c storage.Client) []any {
 	return []any{c.Name, c.SecretHash, c.Public, listArg(c.RedirectURIs),
 		listArg(c.PostLogoutRedirectURIs), listArg(c.GrantTypes), listArg(c.AdmitRoles),
-		listArg(c.AdmitTypes), listArg(c.Scopes), c.SignInMethod}
+		listArg(c.AdmitTypes), listArg(c.Scopes), c.SignInMethod, c.RequireMFA}
 }
 
 const insertClientSQL = `INSERT INTO clients (id, name, secret_hash, public, redirect_uris,
 	post_logout_redirect_uris, grant_types, admit_roles, admit_types, scopes, sign_in_method,
-	created_at, updated_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1)`
+	require_mfa, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)`
 
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) (storage.Client, error) {
 	if c.ID == "" {
@@ -102,7 +102,7 @@ func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 
 const updateClientSQL = `UPDATE clients SET name = $3, secret_hash = $4, public = $5,
 	redirect_uris = $6, post_logout_redirect_uris = $7, grant_types = $8, admit_roles = $9,
-	admit_types = $10, scopes = $11, sign_in_method = $12, updated_at = $13, version = version + 1
+	admit_types = $10, scopes = $11, sign_in_method = $12, require_mfa = $13, updated_at = $14, version = version + 1
 WHERE id = $1 AND version = $2`
 
 // UpdateClient reads the client, applies fn and writes the result if no

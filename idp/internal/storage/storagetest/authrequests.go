@@ -18,6 +18,7 @@ func testAuthRequestLifecycle(t *testing.T, s storage.Storage) {
 	in.MaxAge, in.Prompt, in.LoginHint, in.ResponseMode = &maxAge, []string{"login", "consent"}, "ann@example.org", "query"
 	in.HintSubject = f.user.ID
 	in.BrowserHash = "browser-hash-1"
+	in.ACRValues = []string{"mfa"}
 	must(t, s.CreateAuthRequest(ctx, in))
 	got, err := s.GetAuthRequest(ctx, "req1")
 	must(t, err)

@@ -54,6 +54,7 @@ func webClient(id string) storage.Client {
 		AdmitRoles:             []storage.Role{storage.RoleAdmin},
 		AdmitTypes:             []storage.UserType{storage.UserTypeEmployee},
 		Scopes:                 []string{"admin"},
+		RequireMFA:             true,
 		CreatedAt:              base,
 		UpdatedAt:              base,
 	}
