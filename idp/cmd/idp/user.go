@@ -183,7 +183,20 @@ func userList(ctx context.Context, e env, args []string) error {
 }
 
 func userDisable(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "user disable")
+	return withUser(ctx, e, "user disable", args, func(_ config.Config, store storage.Storage, logger *slog.Logger, u storage.User) error {
+		svc := account.Service{Store: store, Logger: logger, Now: nowFunc}
+		if _, err := svc.DisableUser(ctx, u.ID, account.Actor{}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "disabled %s; their sessions, tokens and emailed links are revoked\n", u.Email)
+		return nil
+	})
+}
+
+// withUser parses the flags of a command that acts on one user, --email
+// (required) among them, opens the store, finds the user and runs fn.
+func withUser(ctx context.Context, e env, name string, args []string, fn func(cfg config.Config, store storage.Storage, logger *slog.Logger, u storage.User) error) error {
+	fs := newFlags(e, name)
 	email := fs.String("email", "", "login email of the user (required)")
 	cfg, err := parse(e, fs, args)
 	if err != nil {
@@ -203,45 +216,22 @@ func userDisable(ctx context.Context, e env, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	svc := account.Service{Store: store, Logger: logger, Now: nowFunc}
-	if _, err := svc.DisableUser(ctx, u.ID, account.Actor{}); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "disabled %s; their sessions, tokens and emailed links are revoked\n", u.Email)
-	return nil
+	return fn(cfg, store, logger, u)
 }
 
 // userUnlock lifts the sign-in lock of an account (after failed sign-ins)
 // before it runs out, and records it in the audit log.
 func userUnlock(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, "user unlock")
-	email := fs.String("email", "", "login email of the user (required)")
-	cfg, err := parse(e, fs, args)
-	if err != nil {
-		return err
-	}
-	if *email == "" {
-		return errors.New("--email is required")
-	}
-	store, _, err := openStore(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	u, err := store.GetUserByEmail(ctx, *email)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no user with email %s", *email)
-	} else if err != nil {
-		return err
-	}
-	unlocked, err := signin.Unlock(ctx, store, u, "", "", nowFunc())
-	if err != nil {
-		return err
-	}
-	if !unlocked {
-		fmt.Fprintf(e.stdout, "%s is not locked\n", u.Email)
+	return withUser(ctx, e, "user unlock", args, func(_ config.Config, store storage.Storage, _ *slog.Logger, u storage.User) error {
+		unlocked, err := signin.Unlock(ctx, store, u, "", "", nowFunc())
+		if err != nil {
+			return err
+		}
+		if !unlocked {
+			fmt.Fprintf(e.stdout, "%s is not locked\n", u.Email)
+			return nil
+		}
+		fmt.Fprintf(e.stdout, "unlocked %s: sign-in is open again\n", u.Email)
 		return nil
-	}
-	fmt.Fprintf(e.stdout, "unlocked %s: sign-in is open again\n", u.Email)
-	return nil
+	})
 }

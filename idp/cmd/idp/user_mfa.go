@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
+	"github.com/cliniconnects/identity/idp/internal/config"
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/signin"
@@ -20,26 +22,13 @@ func userMFA(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "reset" {
 		return errors.New("user mfa needs a subcommand: reset")
 	}
-	fs := newFlags(e, "user mfa reset")
-	email := fs.String("email", "", "login email of the user (required)")
-	cfg, err := parse(e, fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if *email == "" {
-		return errors.New("--email is required")
-	}
-	store, logger, err := openStore(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	u, err := store.GetUserByEmail(ctx, *email)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no user with email %s", *email)
-	} else if err != nil {
-		return err
-	}
+	return withUser(ctx, e, "user mfa reset", args[1:], func(cfg config.Config, store storage.Storage, logger *slog.Logger, u storage.User) error {
+		return mfaReset(ctx, e, cfg, store, logger, u)
+	})
+}
+
+// mfaReset removes u's app and delivers the notice.
+func mfaReset(ctx context.Context, e env, cfg config.Config, store storage.Storage, logger *slog.Logger, u storage.User) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
