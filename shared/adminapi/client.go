@@ -71,6 +71,15 @@ func (c *Client) CreateEmployee(ctx context.Context, in NewEmployee) (User, erro
 	return out, c.do(ctx, http.MethodPost, "/employees", nil, 0, in, &out)
 }
 
+// DryRunCreateEmployee is CreateEmployee's dry run (?dry_run=true): the
+// server checks in exactly as a create — its members, the roles the
+// caller may grant, a taken email or phone — and answers with the same
+// *Error, or nil when the create would succeed. Nothing is created, sent
+// or audited.
+func (c *Client) DryRunCreateEmployee(ctx context.Context, in NewEmployee) error {
+	return c.do(ctx, http.MethodPost, "/employees", dryRun(), 0, in, nil)
+}
+
 // UpdateEmployee changes profile fields of the employee at version (sent
 // as If-Match; 0 relies on in.Version).
 func (c *Client) UpdateEmployee(ctx context.Context, id string, version int64, in EmployeeUpdate) (User, error) {
@@ -113,6 +122,12 @@ func (c *Client) GetClinician(ctx context.Context, id string) (User, error) {
 func (c *Client) CreateClinician(ctx context.Context, in NewClinician) (User, error) {
 	var out User
 	return out, c.do(ctx, http.MethodPost, "/clinicians", nil, 0, in, &out)
+}
+
+// DryRunCreateClinician is CreateClinician's dry run, as
+// DryRunCreateEmployee.
+func (c *Client) DryRunCreateClinician(ctx context.Context, in NewClinician) error {
+	return c.do(ctx, http.MethodPost, "/clinicians", dryRun(), 0, in, nil)
 }
 
 func (c *Client) UpdateClinician(ctx context.Context, id string, version int64, in ClinicianUpdate) (User, error) {
@@ -227,6 +242,9 @@ func (c *Client) action(ctx context.Context, path string) (User, error) {
 	var out User
 	return out, c.do(ctx, http.MethodPost, path, nil, 0, nil, &out)
 }
+
+// dryRun is the query of a create's dry run.
+func dryRun() url.Values { return url.Values{"dry_run": {"true"}} }
 
 func set(q url.Values, k, v string) {
 	if v != "" {

@@ -48,9 +48,25 @@ type docOp struct {
 	status                    int
 	resp                      any // response type (zero value) or nil
 	precondition              bool
-	ifMatch                   bool // If-Match accepted (optional unless precondition)
-	errors                    []int
+	// also is another success answer: its status and description.
+	also    *altResp
+	ifMatch bool // If-Match accepted (optional unless precondition)
+	errors  []int
 }
+
+// altResp is a second success answer of an operation, without a body.
+type altResp struct {
+	status int
+	desc   string
+}
+
+// dryRunParam and dryRunResp document a create's dry run.
+var (
+	dryRunParam = param{name: "dry_run", typ: "boolean",
+		desc: "true: check the request exactly as a create (members, roles the caller may grant, a taken email or phone) " +
+			"and answer with the same errors, or 204; nothing is created, sent or audited"}
+	dryRunResp = &altResp{status: 204, desc: "dry_run=true: the create would succeed; nothing was created"}
+)
 
 var listUserParams = []param{
 	{name: "q", typ: "string", desc: "case-insensitive part of the name, email or phone"},
@@ -67,7 +83,8 @@ func userOps(section, one string, create, upd any, read, write, roles, status, n
 		{method: "GET", path: base, id: "list" + title(section), summary: "List and search " + section + " (stable order, cursor pagination)",
 			perms: []Permission{read}, query: listUserParams, status: 200, resp: UserList{}, errors: []int{400}},
 		{method: "POST", path: base, id: "create" + title(one), summary: "Create a" + an(one) + " " + one + " and send the invitation",
-			perms: []Permission{write}, body: create, status: 201, resp: User{}, errors: []int{400, 409, 415}},
+			perms: []Permission{write}, query: []param{dryRunParam}, body: create, status: 201, resp: User{}, also: dryRunResp,
+			errors: []int{400, 409, 415}},
 		{method: "GET", path: item, id: "get" + title(one), summary: "Get a" + an(one) + " " + one + " (ETag: the version)",
 			perms: []Permission{read}, status: 200, resp: User{}, errors: []int{404}},
 		{method: "PATCH", path: item, id: "update" + title(one), summary: "Change profile fields; needs If-Match or version",
@@ -200,6 +217,9 @@ func generateOpenAPI(t *testing.T) []byte {
 			ok["headers"] = map[string]any{"ETag": map[string]any{"description": "the version, quoted", "schema": map[string]any{"type": "string"}}}
 		}
 		resp[itoa(op.status)] = ok
+		if op.also != nil {
+			resp[itoa(op.also.status)] = map[string]any{"description": op.also.desc}
+		}
 		errs := slices.Clone(op.errors)
 		if !op.public {
 			errs = append(errs, 401, 403)

@@ -37,6 +37,30 @@ func (s *Service) Invite(ctx context.Context, in NewUser) (storage.User, error) 
 // transaction. A taken email or phone is storage.ErrEmailInUse or
 // storage.ErrPhoneInUse; nothing is written on any error.
 func (s *Service) InviteUser(ctx context.Context, u storage.User, by Actor, action string) (storage.User, error) {
+	out, err := s.inviteUser(ctx, u, by, action, false)
+	if err != nil {
+		return storage.User{}, err
+	}
+	s.queued()
+	s.log().InfoContext(ctx, "user invited", "user", out)
+	return out, nil
+}
+
+// CheckInviteUser is InviteUser's dry run: it runs the very transaction
+// InviteUser would — the store's checks of the record, the unique email
+// and phone, the invitation link and email, the audit entry — and rolls it
+// back at the end, so that nothing is stored, sent or audited. Its errors
+// are InviteUser's; nil means InviteUser would have succeeded now.
+func (s *Service) CheckInviteUser(ctx context.Context, u storage.User, by Actor, action string) error {
+	_, err := s.inviteUser(ctx, u, by, action, true)
+	return err
+}
+
+// errDryRun rolls back a dry run's transaction once it has run to its end.
+var errDryRun = errors.New("account: dry run, rolled back")
+
+// inviteUser is InviteUser, or with dryRun its check (CheckInviteUser).
+func (s *Service) inviteUser(ctx context.Context, u storage.User, by Actor, action string, dryRun bool) (storage.User, error) {
 	u.Status, u.PasswordHash, u.EmailVerified = storage.StatusInvited, "", false
 	var out storage.User
 	err := s.Store.InTx(ctx, func(tx storage.Storage) error {
@@ -48,13 +72,20 @@ func (s *Service) InviteUser(ctx context.Context, u storage.User, by Actor, acti
 			return err
 		}
 		out = created
-		return audit(ctx, tx, s.now(), by, action, created.ID, UserChanges(storage.User{}, created))
+		if err := audit(ctx, tx, s.now(), by, action, created.ID, UserChanges(storage.User{}, created)); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
 	})
+	if dryRun && errors.Is(err, errDryRun) {
+		return storage.User{}, nil
+	}
 	if err != nil {
 		return storage.User{}, err
 	}
-	s.queued()
-	s.log().InfoContext(ctx, "user invited", "user", out)
 	return out, nil
 }
 
