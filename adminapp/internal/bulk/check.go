@@ -2,12 +2,12 @@ package bulk
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/mail"
 	"slices"
+	"sort"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+	"sync"
 
 	"github.com/cliniconnects/identity/shared/adminapi"
 )
@@ -26,86 +26,113 @@ func (p Problem) String() string {
 	return fmt.Sprintf("Row %d: %s %s", p.Line, p.Field, p.Message)
 }
 
-// Check is the dry run's first pass: each row against the rules the API
-// documents for its create request (required members, text of at most
-// 100 characters without control characters, a plain email address, a
-// phone in international form, a known discipline), roles the caller may
-// grant, and addresses or phone numbers that appear twice in the file.
-// The server stays the judge: it validates every row again when it is
-// created, and what it refuses is reported then.
-func Check(f File, assignable []adminapi.Role) []Problem {
+// DryRun checks every row of f before anything is created and returns the
+// problems by row. Each row goes to the server's dry run of its create
+// (check: the create request with ?dry_run=true), which validates it with
+// the very checks of a create — the members, roles the caller may grant,
+// an email or phone another account has — and creates nothing; what it
+// refuses becomes the row's problems, in its words. The file's own
+// problems, which no single request shows, are added (Check). Rows are
+// checked Workers at a time, calling progress(done, total) after each.
+//
+// An error that is not a refusal of the row (the provider unreachable,
+// the session ended, a server error) ends the dry run with that error: a
+// row that could not be checked is not reported as checked.
+func DryRun(ctx context.Context, f File, check Create, progress func(done, total int)) ([]Problem, error) {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var (
+		mu    sync.Mutex
+		out   = Check(f)
+		first error
+	)
+	notRun := forEach(ctx, f.Rows, func(ctx context.Context, r Row) {
+		err := check(ctx, r)
+		if err == nil {
+			return
+		}
+		ps, ok := refusal(r.Line, err)
+		mu.Lock()
+		defer mu.Unlock()
+		if !ok {
+			if first == nil {
+				first = err
+			}
+			stop()
+			return
+		}
+		out = append(out, ps...)
+	}, progress)
+	switch {
+	case first != nil:
+		return nil, first
+	case len(notRun) > 0:
+		return nil, context.Cause(ctx)
+	}
+	SortProblems(out)
+	return out, nil
+}
+
+// refusal turns the server's refusal of a row — the codes a create
+// answers about what it was sent — into the row's problems, one per
+// field the server named. ok is false for any other error.
+func refusal(line int, err error) (ps []Problem, ok bool) {
+	var ae *adminapi.Error
+	if !errors.As(err, &ae) {
+		return nil, false
+	}
+	switch ae.Code {
+	case adminapi.CodeValidation, adminapi.CodeInvalidJSON, adminapi.CodeAlreadyExists, adminapi.CodeRoleNotGrantable:
+	default:
+		return nil, false
+	}
+	if len(ae.Fields) == 0 {
+		return []Problem{{Line: line, Message: ae.Message}}, true
+	}
+	fields := make([]string, 0, len(ae.Fields))
+	for k := range ae.Fields {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields)
+	for _, k := range fields {
+		ps = append(ps, Problem{Line: line, Field: k, Message: ae.Fields[k]})
+	}
+	return ps, true
+}
+
+// Check finds the problems of the file as a whole, which the server,
+// seeing one row at a time, cannot: a row with more or fewer cells than
+// the header, and an email address or phone number on two rows (the
+// second would be refused only once the first exists).
+func Check(f File) []Problem {
 	var out []Problem
 	emails, phones := map[string]int{}, map[string]int{}
 	for _, r := range f.Rows {
-		var ps []Problem
-		add := func(field, msg string) { ps = append(ps, Problem{Line: r.Line, Field: field, Message: msg}) }
 		if n := len(r.Raw); n != len(f.Header) {
-			add("", fmt.Sprintf("has %d cells; the header has %d", n, len(f.Header)))
+			out = append(out, Problem{Line: r.Line, Message: fmt.Sprintf("has %d cells; the header has %d", n, len(f.Header))})
 		}
-		text(add, "given_name", r.GivenName, true)
-		text(add, "family_name", r.FamilyName, true)
-		text(add, "job_title", r.JobTitle, false)
-		text(add, "department", r.Department, false)
-		if msg := emailProblem(r.Email); msg != "" {
-			add("email", msg)
-		} else if first, dup := emails[foldEmail(r.Email)]; dup {
-			add("email", fmt.Sprintf("%q is also on row %d", r.Email, first))
-		} else {
-			emails[foldEmail(r.Email)] = r.Line
-		}
-		clinician := f.Kind == adminapi.UserTypeClinician
-		if msg := phoneProblem(r.Phone, clinician); msg != "" {
-			add("phone", msg)
-		} else if r.Phone != "" {
-			if first, dup := phones[r.Phone]; dup {
-				add("phone", fmt.Sprintf("%q is also on row %d", r.Phone, first))
+		if k := strings.ToLower(r.Email); k != "" {
+			if first, dup := emails[k]; dup {
+				out = append(out, Problem{Line: r.Line, Field: "email", Message: fmt.Sprintf("%q is also on row %d", r.Email, first)})
 			} else {
-				phones[r.Phone] = r.Line
+				emails[k] = r.Line
 			}
 		}
-		if clinician {
-			if msg := disciplineProblem(r.Discipline); msg != "" {
-				add("discipline", msg)
+		if k := phoneKey(r.Phone); k != "" {
+			if first, dup := phones[k]; dup {
+				out = append(out, Problem{Line: r.Line, Field: "phone", Message: fmt.Sprintf("%q is also on row %d", r.Phone, first)})
+			} else {
+				phones[k] = r.Line
 			}
 		}
-		for _, role := range r.Roles {
-			switch {
-			case !slices.Contains(adminapi.Roles, role):
-				add("roles", fmt.Sprintf("%q is not a role (super_admin, admin, assigning_manager)", role))
-			case !slices.Contains(assignable, role):
-				add("roles", fmt.Sprintf("%s is not a role you may grant", role))
-			}
-		}
-		out = append(out, ps...)
 	}
 	return out
 }
 
-// Exists reports whether an account with this email exists (the admin
-// API's search).
-type Exists func(ctx context.Context, email string) (bool, error)
-
-// CheckExisting is the dry run's second pass: rows whose address already
-// has an account. Rows already in problems are skipped. progress, if set,
-// is called after each row.
-func CheckExisting(ctx context.Context, f File, problems []Problem, exists Exists, progress func(done, total int)) ([]Problem, error) {
-	bad := Lines(problems)
-	var out []Problem
-	for i, r := range f.Rows {
-		if !bad[r.Line] {
-			ok, err := exists(ctx, r.Email)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				out = append(out, Problem{Line: r.Line, Field: "email", Message: fmt.Sprintf("%q already has an account", r.Email)})
-			}
-		}
-		if progress != nil {
-			progress(i+1, len(f.Rows))
-		}
-	}
-	return out, nil
+// phoneKey is a number without the spaces, dashes and parentheses people
+// write in it.
+func phoneKey(s string) string {
+	return strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "").Replace(s)
 }
 
 // Lines is the set of row numbers that have a problem.
@@ -120,56 +147,4 @@ func Lines(problems []Problem) map[int]bool {
 // SortProblems orders problems by row.
 func SortProblems(ps []Problem) {
 	slices.SortStableFunc(ps, func(a, b Problem) int { return a.Line - b.Line })
-}
-
-func text(add func(field, msg string), field, s string, required bool) {
-	switch {
-	case s == "" && required:
-		add(field, "is required")
-	case !utf8.ValidString(s) || utf8.RuneCountInString(s) > 100:
-		add(field, "must be at most 100 characters of text")
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		add(field, "must not contain control characters")
-	}
-}
-
-// emailProblem: a plain address, as the API requires (no display name).
-func emailProblem(s string) string {
-	if s == "" {
-		return "is required"
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || len(s) > 254 {
-		return fmt.Sprintf("%q is not a valid email address", s)
-	}
-	return ""
-}
-
-// foldEmail is the address as accounts are matched (case-insensitive).
-func foldEmail(s string) string { return strings.ToLower(s) }
-
-// phoneProblem: + and 8 to 15 digits (E.164); the server checks that the
-// number exists in its country's plan.
-func phoneProblem(s string, required bool) string {
-	if s == "" {
-		if required {
-			return "is required (international form, e.g. +14155550123)"
-		}
-		return ""
-	}
-	digits := strings.TrimPrefix(strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(s), "+")
-	if !strings.HasPrefix(s, "+") || len(digits) < 8 || len(digits) > 15 || strings.IndexFunc(digits, func(c rune) bool { return c < '0' || c > '9' }) >= 0 {
-		return fmt.Sprintf("%q must be in international form, e.g. +14155550123", s)
-	}
-	return ""
-}
-
-func disciplineProblem(s string) string {
-	if s == "" {
-		return "is required (" + strings.Join(adminapi.Disciplines, ", ") + ")"
-	}
-	if !slices.Contains(adminapi.Disciplines, strings.ToUpper(s)) {
-		return "must be one of " + strings.Join(adminapi.Disciplines, ", ")
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 // Package bulk is the admin app's CSV work, free of any UI: reading an
 // import file of employees or clinicians into the API's create requests,
-// checking every row before anything is created (the dry run), creating
+// checking every row through the server's dry run of its create before
+// anything is created (DryRun), creating
 // the rows with progress and cancellation, writing what failed back out
 // as CSV, and exporting users and audit entries.
 //

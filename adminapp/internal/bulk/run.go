@@ -17,7 +17,8 @@ const Workers = 4
 // createTimeout bounds one create request.
 const createTimeout = time.Minute
 
-// Create creates one row's user (which sends the invitation).
+// Create sends one row's create request: for Run the create itself
+// (which sends the invitation), for DryRun its dry run.
 type Create func(ctx context.Context, r Row) error
 
 // Failure is a row that was not created, and why.
@@ -41,26 +42,42 @@ func Run(ctx context.Context, rows []Row, create Create, progress func(done, tot
 	var (
 		mu  sync.Mutex
 		res Result
-		n   int
+	)
+	res.NotRun = forEach(ctx, rows, func(ctx context.Context, r Row) {
+		err := create(ctx, r)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			res.Failed = append(res.Failed, Failure{Row: r, Message: Message(err)})
+		} else {
+			res.Created++
+		}
+	}, progress)
+	sort.SliceStable(res.Failed, func(i, j int) bool { return res.Failed[i].Row.Line < res.Failed[j].Row.Line })
+	return res
+}
+
+// forEach calls do on each row, Workers at a time, calling
+// progress(done, total) after each, and returns the rows it never sent.
+// Cancelling ctx stops sending rows; a call already made finishes with a
+// context that is not cancelled (bounded by createTimeout), so that it is
+// never unknown whether a row sent was created.
+func forEach(ctx context.Context, rows []Row, do func(ctx context.Context, r Row), progress func(done, total int)) (notRun []Row) {
+	var (
+		mu sync.Mutex
+		n  int
+		wg sync.WaitGroup
 	)
 	next := make(chan Row)
-	var wg sync.WaitGroup
 	for range Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for r := range next {
-				// Not ctx: a cancel must not leave it unknown whether a
-				// row sent was created.
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
-				err := create(rctx, r)
+				do(rctx, r)
 				cancel()
 				mu.Lock()
-				if err != nil {
-					res.Failed = append(res.Failed, Failure{Row: r, Message: Message(err)})
-				} else {
-					res.Created++
-				}
 				n++
 				done := n
 				mu.Unlock()
@@ -87,9 +104,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	res.NotRun = rows[sent:]
-	sort.SliceStable(res.Failed, func(i, j int) bool { return res.Failed[i].Row.Line < res.Failed[j].Row.Line })
-	return res
+	return rows[sent:]
 }
 
 // Message words an error of the API for a row: the server's message and

@@ -58,11 +58,30 @@ func countTagged(t *testing.T, h *harness, tag string) int {
 	}
 }
 
-// 200 rows, 3 of them bad: the dry run lists exactly those 3 by row
-// before anything is created; the run creates the other 197, each of
-// whom is sent an invitation; the failed rows can be saved as CSV.
+// createAudits counts the audit log's employee.create entries.
+func createAudits(t *testing.T, h *harness) int {
+	t.Helper()
+	n, cursor := 0, ""
+	for {
+		l, err := h.api().ListAudit(h.ctx(), adminapi.AuditOptions{Action: adminapi.ActionEmployeeCreate, Cursor: cursor, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(l.Items)
+		if cursor = l.NextCursor; cursor == "" {
+			return n
+		}
+	}
+}
+
+// 200 rows, 3 of them bad: the dry run — each row through the provider's
+// own checks of a create — lists exactly those 3 by row, in the
+// provider's words, before anything is created; the run creates the other
+// 197, each of whom is sent an invitation; the failed rows can be saved
+// as CSV.
 func TestImportCSV200RowsWith3Bad(t *testing.T) {
 	h := signedIn(t, superAdmin)
+	audits := createAudits(t, h)
 	path, tag := importFile(t, 200, map[int]func([]string){
 		16:  func(r []string) { r[2] = "not-an-email" },              // row 18
 		87:  func(r []string) { r[1] = "" },                          // row 89
@@ -81,7 +100,8 @@ func TestImportCSV200RowsWith3Bad(t *testing.T) {
 	if !slices.Equal(lines, []int{18, 89, 151}) {
 		t.Fatalf("dry run problems on rows %v, want [18 89 151]:\n%v", lines, p.found)
 	}
-	for i, want := range []string{"not a valid email address", "family_name is required", "already has an account"} {
+	for i, want := range []string{`Row 18: email "not-an-email" is not a valid email address`, "Row 89: family_name is required",
+		"Row 151: email is in use by another user"} {
 		if !strings.Contains(p.found[i].String(), want) {
 			t.Errorf("problem %d = %q, want it to say %q", i, p.found[i], want)
 		}
@@ -91,6 +111,9 @@ func TestImportCSV200RowsWith3Bad(t *testing.T) {
 	}
 	if n := countTagged(t, h, tag); n != 0 {
 		t.Fatalf("the dry run created %d employees", n)
+	}
+	if n := createAudits(t, h); n != audits {
+		t.Fatalf("the dry run wrote %d employee.create audit entries", n-audits)
 	}
 	if p.start.Disabled() || p.start.Text != "Import 197 employees" {
 		t.Fatalf("import button %q (disabled %v)", p.start.Text, p.start.Disabled())

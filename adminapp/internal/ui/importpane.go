@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -16,10 +15,6 @@ import (
 	"github.com/cliniconnects/identity/adminapp/internal/bulk"
 	"github.com/cliniconnects/identity/shared/adminapi"
 )
-
-// scanAbove: for imports of more rows than this, the dry run reads every
-// account once instead of searching the address of each row.
-const scanAbove = 20
 
 // importPane imports employees or clinicians from a CSV file: a dry run
 // checks every row and lists the problems by row before anything is
@@ -39,11 +34,12 @@ type importPane struct {
 	progress *widget.ProgressBar
 	root     fyne.CanvasObject
 
-	file    bulk.File
-	found   []bulk.Problem // the dry run's problems
-	result  *bulk.Result
-	stop    context.CancelFunc
-	running bool
+	file     bulk.File
+	found    []bulk.Problem // the dry run's problems
+	result   *bulk.Result
+	stop     context.CancelFunc // ends the dry run or the import
+	checking bool               // the dry run is running
+	running  bool               // the import is running
 }
 
 func newImportPane(s *usersSection) *importPane {
@@ -66,7 +62,7 @@ func newImportPane(s *usersSection) *importPane {
 	p.saveFail.Hide()
 	p.progress.Hide()
 	help := widget.NewLabel("Columns: " + strings.Join(bulk.Columns(s.kind.typ), ", ") +
-		". The first row names the columns. Every row is checked before anything is created; each " +
+		". The first row names the columns. The provider checks every row (a dry run) before anything is created; each " +
 		s.kind.singular + " created gets an invitation by email.")
 	help.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(
@@ -98,8 +94,9 @@ func (p *importPane) load(path string) {
 	p.summary.info("Checking every row…")
 	p.progress.SetValue(0)
 	p.progress.Show()
-	assignable := p.u.me.AssignableRoles
-	lists := p.readableLists()
+	api := p.s.api
+	checkCtx, stop := context.WithCancel(p.u.sessionCtx)
+	p.stop, p.checking = stop, true
 	type dry struct {
 		file     bulk.File
 		problems []bulk.Problem
@@ -114,8 +111,12 @@ func (p *importPane) load(path string) {
 		if err != nil {
 			return dry{}, err
 		}
-		probs := bulk.Check(file, assignable)
-		taken, err := bulk.CheckExisting(ctx, file, probs, existence(lists, len(file.Rows)), func(done, total int) {
+		// Not ctx, whose timeout bounds one request: the dry run sends one
+		// per row, and ends with the session or Cancel.
+		probs, err := bulk.DryRun(checkCtx, file, func(ctx context.Context, r bulk.Row) error {
+			pr, roles := importRequest(r)
+			return api.dryRun(ctx, pr, roles)
+		}, func(done, total int) {
 			if done%10 == 0 || done == total {
 				p.u.d.Do(func() { p.progress.SetValue(float64(done) / float64(total)) })
 			}
@@ -123,10 +124,10 @@ func (p *importPane) load(path string) {
 		if err != nil {
 			return dry{}, err
 		}
-		probs = append(probs, taken...)
-		bulk.SortProblems(probs)
 		return dry{file, probs}, nil
 	}, func(r dry, err error) {
+		stop()
+		p.stop, p.checking = nil, false
 		p.chooseB.Enable()
 		p.progress.Hide()
 		var pe *os.PathError
@@ -161,66 +162,6 @@ func (p *importPane) load(path string) {
 	})
 }
 
-// readableLists are the sections the signed-in user may read.
-func (p *importPane) readableLists() []userAPI {
-	var lists []userAPI
-	for _, k := range []userKind{employees, clinicians} {
-		if p.u.can(k.read) {
-			lists = append(lists, userAPI{c: p.u.api, k: k})
-		}
-	}
-	return lists
-}
-
-// existence says whether an address has an account in lists (addresses
-// are unique across all users): for a few rows by searching each address,
-// for more by reading every account once.
-func existence(lists []userAPI, rows int) bulk.Exists {
-	search := func(ctx context.Context, email string) (bool, error) {
-		for _, l := range lists {
-			r, err := l.list(ctx, adminapi.ListUsersOptions{Search: email, Limit: 20})
-			if err != nil {
-				return false, err
-			}
-			for _, v := range r.Items {
-				if strings.EqualFold(v.Email, email) {
-					return true, nil
-				}
-			}
-		}
-		return false, nil
-	}
-	var once sync.Once
-	var all map[string]bool
-	var allErr error
-	scan := func(ctx context.Context, email string) (bool, error) {
-		once.Do(func() {
-			all = map[string]bool{}
-			for _, l := range lists {
-				cursor := ""
-				for {
-					r, err := l.list(ctx, adminapi.ListUsersOptions{Cursor: cursor, Limit: 500})
-					if err != nil {
-						allErr = err
-						return
-					}
-					for _, v := range r.Items {
-						all[strings.ToLower(v.Email)] = true
-					}
-					if cursor = r.NextCursor; cursor == "" {
-						break
-					}
-				}
-			}
-		})
-		return all[strings.ToLower(email)], allErr
-	}
-	if rows > scanAbove {
-		return scan
-	}
-	return search
-}
-
 // run creates the rows without problems.
 func (p *importPane) run() {
 	if p.running || p.start.Disabled() {
@@ -244,8 +185,8 @@ func (p *importPane) run() {
 	api := p.s.api
 	go func() {
 		res := bulk.Run(ctx, rows, func(ctx context.Context, r bulk.Row) error {
-			_, err := api.create(ctx, profile{GivenName: r.GivenName, FamilyName: r.FamilyName, Email: r.Email,
-				Phone: r.Phone, Discipline: strings.ToUpper(r.Discipline), JobTitle: r.JobTitle, Department: r.Department}, r.Roles)
+			pr, roles := importRequest(r)
+			_, err := api.create(ctx, pr, roles)
 			return err
 		}, func(done, total int) {
 			p.u.d.Do(func() {
@@ -256,6 +197,13 @@ func (p *importPane) run() {
 		cancel()
 		p.u.d.Do(func() { p.finished(res) })
 	}()
+}
+
+// importRequest is a row's create request: the dry run sends the very
+// request the import then sends.
+func importRequest(r bulk.Row) (profile, []adminapi.Role) {
+	return profile{GivenName: r.GivenName, FamilyName: r.FamilyName, Email: r.Email, Phone: r.Phone,
+		Discipline: strings.ToUpper(r.Discipline), JobTitle: r.JobTitle, Department: r.Department}, r.Roles
 }
 
 func (p *importPane) finished(res bulk.Result) {
@@ -293,10 +241,10 @@ func (p *importPane) finished(res bulk.Result) {
 	p.s.reload()
 }
 
-// cancel stops a running import (rows already sent finish), or closes
-// the pane.
+// cancel stops the dry run or a running import (rows already sent
+// finish), or closes the pane.
 func (p *importPane) cancel() {
-	if p.running {
+	if p.running || p.checking {
 		if p.stop != nil {
 			p.stop()
 		}

@@ -57,11 +57,28 @@ func (a userAPI) get(ctx context.Context, id string) (adminapi.User, error) {
 
 func (a userAPI) create(ctx context.Context, p profile, roles []adminapi.Role) (adminapi.User, error) {
 	if a.k.clinician() {
-		return a.c.CreateClinician(ctx, adminapi.NewClinician{GivenName: p.GivenName, FamilyName: p.FamilyName,
-			Email: p.Email, Phone: p.Phone, Discipline: p.Discipline, JobTitle: p.JobTitle, Department: p.Department, Roles: roles})
+		return a.c.CreateClinician(ctx, newClinician(p, roles))
 	}
-	return a.c.CreateEmployee(ctx, adminapi.NewEmployee{GivenName: p.GivenName, FamilyName: p.FamilyName,
-		Email: p.Email, Phone: p.Phone, JobTitle: p.JobTitle, Department: p.Department, Roles: roles})
+	return a.c.CreateEmployee(ctx, newEmployee(p, roles))
+}
+
+// dryRun is create's dry run: the server checks the request exactly as a
+// create and creates nothing.
+func (a userAPI) dryRun(ctx context.Context, p profile, roles []adminapi.Role) error {
+	if a.k.clinician() {
+		return a.c.DryRunCreateClinician(ctx, newClinician(p, roles))
+	}
+	return a.c.DryRunCreateEmployee(ctx, newEmployee(p, roles))
+}
+
+func newClinician(p profile, roles []adminapi.Role) adminapi.NewClinician {
+	return adminapi.NewClinician{GivenName: p.GivenName, FamilyName: p.FamilyName,
+		Email: p.Email, Phone: p.Phone, Discipline: p.Discipline, JobTitle: p.JobTitle, Department: p.Department, Roles: roles}
+}
+
+func newEmployee(p profile, roles []adminapi.Role) adminapi.NewEmployee {
+	return adminapi.NewEmployee{GivenName: p.GivenName, FamilyName: p.FamilyName,
+		Email: p.Email, Phone: p.Phone, JobTitle: p.JobTitle, Department: p.Department, Roles: roles}
 }
 
 // update sends the members of p that differ from old, at version.
