@@ -41,6 +41,7 @@ type Server struct {
 	Issuer  string
 	DataDir string
 	Mail    *Mailbox
+	SMS     *SMSBox // the provider's SMS gateway (IDP_SMS_URL)
 
 	bin  string
 	env  []string
@@ -53,8 +54,8 @@ type Server struct {
 
 // Start seeds opts.Users and starts the provider from the idp binary bin
 // on SQLite in a new temporary directory, with a Mailbox as its SMTP
-// server. It returns once /readyz answers 200. Stop ends it and removes
-// the directory.
+// server and an SMSBox as its SMS gateway. It returns once /readyz
+// answers 200. Stop ends it and removes the directory.
 func Start(bin string, opts Options) (*Server, error) {
 	dir, err := os.MkdirTemp("", "adminapp-idp-")
 	if err != nil {
@@ -70,6 +71,9 @@ func Start(bin string, opts Options) (*Server, error) {
 	if s.Mail, err = NewMailbox(); err != nil {
 		return nil, err
 	}
+	if s.SMS, err = NewSMSBox(); err != nil {
+		return nil, err
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -83,6 +87,7 @@ func Start(bin string, opts Options) (*Server, error) {
 		"IDP_SMTP_URL="+s.Mail.URL(),
 		"IDP_LOG_LEVEL=warn",
 	)
+	s.env = append(s.env, s.SMS.Env()...)
 	s.env = append(s.env, opts.Env...)
 	for _, u := range opts.Users {
 		if err := s.addUser(u); err != nil {
@@ -164,7 +169,7 @@ func (w *logWriter) Write(p []byte) (int, error) {
 }
 
 // Stop ends the provider (SIGTERM, then SIGKILL after 10 s), the mail
-// server and removes the data directory.
+// server and the SMS gateway, and removes the data directory.
 func (s *Server) Stop() error {
 	var errs []error
 	if s.cmd != nil && s.cmd.Process != nil {
@@ -178,6 +183,9 @@ func (s *Server) Stop() error {
 	}
 	if s.Mail != nil {
 		errs = append(errs, s.Mail.Close())
+	}
+	if s.SMS != nil {
+		s.SMS.Close()
 	}
 	errs = append(errs, os.RemoveAll(s.DataDir))
 	return errors.Join(errs...)

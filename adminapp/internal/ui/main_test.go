@@ -10,7 +10,7 @@ import (
 
 // idp is the real provider every test talks to: `idp serve` on SQLite in
 // a temporary directory, built from this repository, with an SMTP server
-// in this process.
+// and an SMS gateway (a webhook) in this process.
 var idp *idptest.Server
 
 // Seeded accounts (idp user add); passwords satisfy the provider's policy.
@@ -22,6 +22,10 @@ var (
 	// doomedAdmin is disabled by TestDisabledAdminIsSentBackToSignIn.
 	doomedAdmin = idptest.User{Email: "dana.admin@example.test", Password: "tidal-quarry-meadow-58",
 		GivenName: "Dana", FamilyName: "Admin", Roles: []string{"admin"}}
+	// seacole's mobile credential is worked by TestClinicianMobilePanel,
+	// which disables her at the end.
+	seacole = idptest.User{Email: "mary.seacole@example.test", Password: "crimea-british-hotel-1855",
+		GivenName: "Mary", FamilyName: "Seacole", Type: "clinician", Phone: "+14155550162"}
 	seeded = []idptest.User{
 		{Email: "ada.lovelace@example.test", Password: "analytical-engine-notes-1843", GivenName: "Ada", FamilyName: "Lovelace"},
 		{Email: "grace.hopper@example.test", Password: "compiler-cobol-nanosecond-06", GivenName: "Grace", FamilyName: "Hopper"},
@@ -47,7 +51,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	idp, err = idptest.Start(bin, idptest.Options{Users: append([]idptest.User{superAdmin, manager, doomedAdmin}, seeded...)})
+	idp, err = idptest.Start(bin, idptest.Options{Users: append([]idptest.User{superAdmin, manager, doomedAdmin, seacole}, seeded...)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

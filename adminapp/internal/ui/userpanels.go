@@ -25,19 +25,15 @@ type userPanel interface {
 // panelsFor lists the panels of v's record, in display order, for what
 // the signed-in user may do. This is the one place panels are added.
 //
-// TODO(mobile credentials, issue 9): add the Mobile credential panel here
-// for clinicians when the signed-in user holds
-// adminapi.PermCliniciansMobile: state, activated, last sign-in, active
-// mobile sessions; send activation, reset PIN, end mobile sessions — on
-// GET/POST /admin/v1/clinicians/{id}/mobile… once the shared client has
-// them (a type like accountPanel below, in its own file).
-//
 // TODO(second factor, issue 12): add the Second-factor panel here (state
 // and reset) once the TOTP routes are in the shared client.
 func (d *userDetail) panelsFor(v adminapi.User) []userPanel {
 	var out []userPanel
 	if p := newAccountPanel(d); p != nil {
 		out = append(out, p)
+	}
+	if d.s.kind.clinician() && d.u.can(adminapi.PermCliniciansMobile) {
+		out = append(out, newMobilePanel(d))
 	}
 	return out
 }
