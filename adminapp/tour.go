@@ -16,6 +16,7 @@ import (
 // before each screen it prints "screen <name>" on stdout and waits for a
 // line on stdin, when the screenshot has been taken. Sign-in is the real
 // one: the browser (CC_ADMIN_BROWSER) completes the provider's form.
+// CC_SHOT_CLINICIAN names the clinician whose Mobile credential is shown.
 type tour struct {
 	on     bool
 	signed chan struct{}
@@ -60,6 +61,17 @@ func (t *tour) run(u *ui.UI) {
 	shot("employees")
 	fyne.Do(u.OpenFirstRecord)
 	shot("employee-detail")
+	if who := os.Getenv("CC_SHOT_CLINICIAN"); who != "" {
+		// A clinician's record, scrolled down to the Mobile credential.
+		fyne.Do(func() { u.ShowSection("Clinicians") })
+		wait(u)
+		fyne.Do(func() { u.Search(who) })
+		wait(u)
+		fyne.Do(u.OpenFirstRecord)
+		wait(u)
+		fyne.Do(u.ScrollRecordToEnd)
+		shot("clinician-mobile")
+	}
 	for _, s := range []string{"Clients", "Audit"} {
 		fyne.Do(func() { u.ShowSection(s) })
 		wait(u)

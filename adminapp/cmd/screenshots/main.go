@@ -84,7 +84,7 @@ func run(idpBin, appBin, out string) error {
 	out, _ = filepath.Abs(out)
 
 	fmt.Println("starting the provider and seeding sample data")
-	idp, err := idptest.Start(idpBin, idptest.Options{Users: append([]idptest.User{admin}, activeStaff...)})
+	idp, err := idptest.Start(idpBin, idptest.Options{Users: append([]idptest.User{admin, mobileClinician}, activeStaff...)})
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func run(idpBin, appBin, out string) error {
 		"FYNE_THEME=light",
 		"CLINICONNECTS_ISSUER="+idp.Issuer,
 		"CC_ADMIN_BROWSER="+self, "CC_SHOT_EMAIL="+admin.Email, "CC_SHOT_PASSWORD="+admin.Password,
-		"CC_ADMIN_SCREENSHOT_TOUR=1",
+		"CC_ADMIN_SCREENSHOT_TOUR=1", "CC_SHOT_CLINICIAN="+mobileClinician.Email,
 	)
 	// The window fills the screen (no window manager places it).
 	if err := writePrefs(filepath.Join(home, "config")); err != nil {
@@ -209,6 +209,12 @@ func startXvfb() (string, func(), error) {
 	return "", nil, errors.New("no free X display for Xvfb")
 }
 
+// mobileClinician is an active clinician (seeded with idp user add) to
+// whom the seed sends a mobile activation code: the screenshot of her
+// Mobile credential shows it pending.
+var mobileClinician = idptest.User{Email: "amara.nwosu@cliniconnects.example", Password: "indigo-harbor-lattice-6604",
+	GivenName: "Amara", FamilyName: "Nwosu", Type: "clinician", Phone: "+14155550115"}
+
 // activeStaff have set their password (seeded with idp user add).
 var activeStaff = []idptest.User{
 	{Email: "priya.shah@cliniconnects.example", Password: "velvet-canyon-orbit-2231", GivenName: "Priya", FamilyName: "Shah", Roles: []string{"admin"}},
@@ -275,6 +281,9 @@ func seed(idp *idptest.Server) error {
 			}
 		}
 	}
+	if err := seedMobile(ctx, c); err != nil {
+		return err
+	}
 	clients := []adminapi.NewOIDCClient{
 		{ID: "scheduling-web", Name: "Scheduling (web)", RedirectURIs: []string{"https://scheduling.cliniconnects.example/callback"},
 			PostLogoutRedirectURIs: []string{"https://scheduling.cliniconnects.example/"}, AdmitTypes: []adminapi.UserType{adminapi.UserTypeEmployee}},
@@ -288,4 +297,23 @@ func seed(idp *idptest.Server) error {
 		}
 	}
 	return s.SignOut(ctx, nil)
+}
+
+// seedMobile gives mobileClinician a discipline and a profile, and sends
+// her a mobile activation code (the SMS goes to the test gateway).
+func seedMobile(ctx context.Context, c *adminapi.Client) error {
+	l, err := c.ListClinicians(ctx, adminapi.ListUsersOptions{Search: mobileClinician.Email})
+	if err != nil {
+		return err
+	}
+	if len(l.Items) != 1 {
+		return fmt.Errorf("%d clinicians match %s", len(l.Items), mobileClinician.Email)
+	}
+	v := l.Items[0]
+	rn, title, dept := "RN", "Home Health Nurse", "Home Health"
+	if _, err := c.UpdateClinician(ctx, v.ID, v.Version, adminapi.ClinicianUpdate{Discipline: &rn, JobTitle: &title, Department: &dept}); err != nil {
+		return err
+	}
+	_, err = c.SendClinicianMobileActivation(ctx, v.ID)
+	return err
 }

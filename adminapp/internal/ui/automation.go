@@ -1,6 +1,9 @@
 package ui
 
-import "fyne.io/fyne/v2/widget"
+import (
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+)
 
 // The methods below let a script drive the app the way a user would, for
 // the documentation's screenshots (make screenshots). Call them on the UI
@@ -43,3 +46,28 @@ func (u *UI) OpenFirstRecord() {
 
 // Busy reports whether a request of the UI is in flight.
 func (u *UI) Busy() bool { return u.pending.Load() > 0 }
+
+// Search shows the records of the current Employees or Clinicians section
+// that match q, as typing q in the search box and pressing Enter does.
+func (u *UI) Search(q string) {
+	if u.shell == nil {
+		return
+	}
+	if s, ok := u.shell.current().(*usersSection); ok {
+		s.search.SetText(q)
+		s.searchNow()
+	}
+}
+
+// ScrollRecordToEnd scrolls the open employee or clinician record down to
+// its last panel.
+func (u *UI) ScrollRecordToEnd() {
+	if u.shell == nil {
+		return
+	}
+	if s, ok := u.shell.current().(*usersSection); ok && s.detail != nil {
+		if sc, ok := s.detail.root.(*container.Scroll); ok {
+			sc.ScrollToBottom()
+		}
+	}
+}

@@ -179,6 +179,8 @@ func (s *usersSection) count() {
 		s.info.info("No " + s.kind.singular + "s yet.")
 	case s.list.more:
 		s.info.info(fmt.Sprintf("%d shown; scroll for more.", n))
+	case n == 1:
+		s.info.info("1 " + s.kind.singular + ".")
 	default:
 		s.info.info(fmt.Sprintf("%d %ss.", n, s.kind.singular))
 	}
