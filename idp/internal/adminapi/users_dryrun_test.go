@@ -149,7 +149,9 @@ func TestCreateDryRunQueryIsStrict(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, f *fixture) {
 		admin := f.active(storage.UserTypeEmployee, storage.RoleAdmin)
 		tok := f.token(admin)
-		body := func() string { return `{"given_name":"Ada","family_name":"Byron","email":"ab-` + randHex(4) + `@example.com"}` }
+		body := func() string {
+			return `{"given_name":"Ada","family_name":"Byron","email":"ab-` + randHex(4) + `@example.com"}`
+		}
 		before := f.traces()
 		for _, q := range []string{"dryrun=true", "dry_run=1", "dry_run=yes", "dry_run=", "dry_run=true&dry_run=true", "dry_run=true&x=1", "dry_run=%zz"} {
 			r := f.do(http.MethodPost, api.BasePath+"/employees?"+q, tok, body())
