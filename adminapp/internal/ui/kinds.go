@@ -13,15 +13,16 @@ type userKind struct {
 	title                              string // "Employees"
 	singular                           string // "employee"
 	read, write, roles, status, notify adminapi.Permission
+	mfa                                adminapi.Permission // reset the second factor
 }
 
 var (
 	employees = userKind{typ: adminapi.UserTypeEmployee, title: "Employees", singular: "employee",
 		read: adminapi.PermEmployeesRead, write: adminapi.PermEmployeesWrite, roles: adminapi.PermEmployeesRoles,
-		status: adminapi.PermEmployeesStatus, notify: adminapi.PermEmployeesNotify}
+		status: adminapi.PermEmployeesStatus, notify: adminapi.PermEmployeesNotify, mfa: adminapi.PermEmployeesMFA}
 	clinicians = userKind{typ: adminapi.UserTypeClinician, title: "Clinicians", singular: "clinician",
 		read: adminapi.PermCliniciansRead, write: adminapi.PermCliniciansWrite, roles: adminapi.PermCliniciansRoles,
-		status: adminapi.PermCliniciansStatus, notify: adminapi.PermCliniciansNotify}
+		status: adminapi.PermCliniciansStatus, notify: adminapi.PermCliniciansNotify, mfa: adminapi.PermCliniciansMFA}
 )
 
 func (k userKind) clinician() bool { return k.typ == adminapi.UserTypeClinician }
@@ -134,6 +135,13 @@ func (a userAPI) resendInvitation(ctx context.Context, id string) error {
 		return a.c.ResendClinicianInvitation(ctx, id)
 	}
 	return a.c.ResendEmployeeInvitation(ctx, id)
+}
+
+func (a userAPI) resetMFA(ctx context.Context, id string) (adminapi.User, error) {
+	if a.k.clinician() {
+		return a.c.ResetClinicianMFA(ctx, id)
+	}
+	return a.c.ResetEmployeeMFA(ctx, id)
 }
 
 // roleRank orders roles as the server does: super_admin 3 … none 0.

@@ -26,6 +26,10 @@ var (
 	// which disables her at the end.
 	seacole = idptest.User{Email: "mary.seacole@example.test", Password: "crimea-british-hotel-1855",
 		GivenName: "Mary", FamilyName: "Seacole", Type: "clinician", Phone: "+14155550162"}
+	// hedy sets up an authenticator app in TestSecondFactorPanel, which
+	// resets it.
+	hedy = idptest.User{Email: "hedy.lamarr@example.test", Password: "frequency-hopping-torpedo-1942",
+		GivenName: "Hedy", FamilyName: "Lamarr"}
 	seeded = []idptest.User{
 		{Email: "ada.lovelace@example.test", Password: "analytical-engine-notes-1843", GivenName: "Ada", FamilyName: "Lovelace"},
 		{Email: "grace.hopper@example.test", Password: "compiler-cobol-nanosecond-06", GivenName: "Grace", FamilyName: "Hopper"},
@@ -51,7 +55,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	idp, err = idptest.Start(bin, idptest.Options{Users: append([]idptest.User{superAdmin, manager, doomedAdmin, seacole}, seeded...)})
+	idp, err = idptest.Start(bin, idptest.Options{Users: append([]idptest.User{superAdmin, manager, doomedAdmin, seacole, hedy}, seeded...)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -24,14 +24,14 @@ type userPanel interface {
 
 // panelsFor lists the panels of v's record, in display order, for what
 // the signed-in user may do. This is the one place panels are added.
-//
-// TODO(second factor, issue 12): add the Second-factor panel here (state
-// and reset) once the TOTP routes are in the shared client.
 func (d *userDetail) panelsFor(v adminapi.User) []userPanel {
 	var out []userPanel
 	if p := newAccountPanel(d); p != nil {
 		out = append(out, p)
 	}
+	// The record carries the state of the second factor: whoever reads
+	// it sees it; resetting takes the section's mfa permission.
+	out = append(out, newMFAPanel(d))
 	if d.s.kind.clinician() && d.u.can(adminapi.PermCliniciansMobile) {
 		out = append(out, newMobilePanel(d))
 	}
