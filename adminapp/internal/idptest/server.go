@@ -32,7 +32,8 @@ type Options struct {
 	// Users are created before the provider starts (the store is then
 	// not empty, so no bootstrap admin is made).
 	Users []User
-	// Env adds IDP_* settings (e.g. IDP_ACCESS_TOKEN_TTL=2m).
+	// Env adds IDP_* settings (e.g. IDP_ACCESS_TOKEN_TTL=2m); they win
+	// over Start's own (IDP_MFA_REQUIRED_ROLES=none among them).
 	Env []string
 }
 
@@ -86,6 +87,11 @@ func Start(bin string, opts Options) (*Server, error) {
 		"IDP_DATABASE="+filepath.Join(dir, "idp.db"),
 		"IDP_SMTP_URL="+s.Mail.URL(),
 		"IDP_LOG_LEVEL=warn",
+		// No role must use two-step sign-in: an authenticator code works
+		// once, so signing the same admin in again and again, as the
+		// tests do, would wait up to 30 s each time for a new one.
+		// EnrollTOTP sets up an app where a test needs one.
+		"IDP_MFA_REQUIRED_ROLES=none",
 	)
 	s.env = append(s.env, s.SMS.Env()...)
 	s.env = append(s.env, opts.Env...)
