@@ -6,6 +6,14 @@
 //     ($argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>), with rehash detection
 //     when the configured parameters change and a DummyVerify that makes a
 //     login for an unknown account cost as much as a wrong password;
+//   - the one process-wide bound on that work (bound.go): every argon2id
+//     computation of Hash, Verify, DummyVerify and VerifySecret runs in
+//     one of at most runtime.NumCPU() slots, behind a short queue with a
+//     short wait, else ErrBusy, so memory for hashing is bounded by
+//     Concurrency × Params.Memory whatever the traffic;
+//   - secrets the provider generates itself (GenerateSecret: 256 random
+//     bits, stored by HashGenerated as a SHA-256 digest, checked by
+//     VerifySecret in constant time without a slot);
 //   - the password policy, following NIST SP 800-63B rev. 4: a length
 //     floor and ceiling counted in Unicode code points, no composition
 //     rules, rejection of passwords that contain the user's email address,

@@ -85,7 +85,8 @@ func (h Hasher) params() Params {
 }
 
 // Hash derives an argon2id key from secret with a fresh random salt and
-// returns it in PHC string form.
+// returns it in PHC string form. It runs under the process-wide bound and
+// returns ErrBusy when that is exhausted.
 func (h Hasher) Hash(secret string) (string, error) {
 	if secret == "" {
 		return "", ErrEmptySecret
@@ -98,7 +99,10 @@ func (h Hasher) Hash(secret string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: reading random salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	var key []byte
+	if err := bounded(func() { key = argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
+		return "", err
+	}
 	return encodePHC(p, salt, key), nil
 }
 
@@ -106,41 +110,54 @@ func (h Hasher) Hash(secret string) (string, error) {
 // needsRehash is true when the hash was made with parameters other than
 // h's, so the caller should store a fresh Hash after a successful login.
 // A malformed hash, another algorithm or version, or out-of-range
-// parameters yield an error (and ok == false).
+// parameters yield an error (and ok == false), as does ErrBusy when the
+// process-wide bound is exhausted: then nothing was checked.
 func (h Hasher) Verify(secret, phc string) (ok bool, needsRehash bool, err error) {
 	p, salt, key, err := decodePHC(phc)
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	var got []byte
+	if err := bounded(func() { got = argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
+		return false, false, err
+	}
 	ok = subtle.ConstantTimeCompare(got, key) == 1
 	return ok, p != h.params(), nil
 }
 
-type dummyHash struct {
-	once sync.Once
-	phc  string
-}
-
 // dummies caches one dummy hash per Params value (Params is comparable).
-var dummies sync.Map // Params -> *dummyHash
+var dummies sync.Map // Params -> string
 
 // DummyVerify spends the same time as a Verify against a hash made with
 // h's parameters, and always fails. Call it when the account is unknown so
 // that the response time does not reveal whether an email is registered.
-// The dummy hash is computed once per parameter set, on first use.
-func (h Hasher) DummyVerify(secret string) {
+// It runs under the process-wide bound like Verify and returns ErrBusy
+// when a Verify would have; callers answer that exactly as they answer a
+// Verify's ErrBusy, so a busy server tells nobody whether an account
+// exists. The dummy hash is a random salt and a random key, made once per
+// parameter set: no secret ever derives it, so nothing can match it.
+func (h Hasher) DummyVerify(secret string) error {
 	p := h.params()
-	v, _ := dummies.LoadOrStore(p, &dummyHash{})
-	d := v.(*dummyHash)
-	d.once.Do(func() {
-		buf := make([]byte, 32)
-		_, _ = rand.Read(buf)
-		// An error leaves phc empty; Verify then fails fast, which is
-		// no worse than what a real Verify would do with these params.
-		d.phc, _ = Hasher{Params: p}.Hash(b64.EncodeToString(buf))
-	})
-	_, _, _ = h.Verify(secret, d.phc)
+	v, ok := dummies.Load(p)
+	if !ok {
+		v, _ = dummies.LoadOrStore(p, dummyPHC(p))
+	}
+	_, _, err := h.Verify(secret, v.(string))
+	if errors.Is(err, ErrBusy) {
+		return err
+	}
+	return nil
+}
+
+// dummyPHC is a well-formed hash with parameters p that no secret matches
+// (or an unparsable one when p is invalid, which Verify refuses at once,
+// as it would a real hash with those parameters).
+func dummyPHC(p Params) string {
+	salt := make([]byte, max(p.SaltLen, minSaltLen))
+	key := make([]byte, max(p.KeyLen, minKeyLen))
+	_, _ = rand.Read(salt)
+	_, _ = rand.Read(key)
+	return encodePHC(p, salt, key)
 }
 
 func (p Params) validate() error {

@@ -1,0 +1,125 @@
+package password
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// ErrBusy is returned by Hash, Verify, VerifySecret and DummyVerify when
+// the process-wide hashing bound is exhausted: every hashing slot is busy,
+// and either the queue of waiters is full or the wait ran past the
+// bound's MaxWait. Callers answer it with 503 and a Retry-After of
+// RetryAfter; nothing was checked, so it must never count as a wrong
+// secret.
+var ErrBusy = errors.New("password: hashing capacity exhausted; try again shortly")
+
+// RetryAfter is what callers put in the Retry-After header of the 503 they
+// answer ErrBusy with.
+const RetryAfter = time.Second
+
+// Bound limits how much argon2id work the process does at once. Each
+// running hash holds Params.Memory of memory (19 MiB with DefaultParams)
+// and one CPU, so Concurrency bounds both; waiting callers hold neither.
+type Bound struct {
+	// Concurrency is how many hashes run at once, 1…runtime.NumCPU().
+	Concurrency int
+	// Queue is how many callers may wait for a slot; one more gets ErrBusy
+	// at once. 0 means none wait.
+	Queue int
+	// MaxWait is how long a queued caller waits for a slot before it gets
+	// ErrBusy.
+	MaxWait time.Duration
+}
+
+// DefaultBound is the bound every process starts with: one hash per CPU
+// (at most GOMAXPROCS), four waiters per slot, half a second of waiting.
+func DefaultBound() Bound {
+	n := max(1, min(runtime.NumCPU(), runtime.GOMAXPROCS(0)))
+	return Bound{Concurrency: n, Queue: 4 * n, MaxWait: 500 * time.Millisecond}
+}
+
+// limiter is the bound in force: slots holds a token per running hash,
+// queue one per waiting caller.
+type limiter struct {
+	b     Bound
+	slots chan struct{}
+	queue chan struct{}
+}
+
+func newLimiter(b Bound) *limiter {
+	b.Concurrency = max(1, min(b.Concurrency, runtime.NumCPU()))
+	b.Queue = max(0, b.Queue)
+	b.MaxWait = max(0, b.MaxWait)
+	return &limiter{b: b, slots: make(chan struct{}, b.Concurrency), queue: make(chan struct{}, b.Queue)}
+}
+
+var (
+	limMu sync.RWMutex
+	lim   = newLimiter(DefaultBound())
+)
+
+// SetBound replaces the process-wide bound and returns the one it
+// replaced. Concurrency is clamped to 1…runtime.NumCPU(). Hashes already
+// running or waiting finish under the old bound. Tests use it to make the
+// bound small; production keeps DefaultBound.
+func SetBound(b Bound) Bound {
+	l := newLimiter(b)
+	limMu.Lock()
+	defer limMu.Unlock()
+	old := lim.b
+	lim = l
+	return old
+}
+
+// CurrentBound is the bound in force.
+func CurrentBound() Bound {
+	limMu.RLock()
+	defer limMu.RUnlock()
+	return lim.b
+}
+
+func current() *limiter {
+	limMu.RLock()
+	defer limMu.RUnlock()
+	return lim
+}
+
+// bounded runs fn in a hashing slot, or returns ErrBusy. Every argon2id
+// computation in this package goes through it.
+func bounded(fn func()) error {
+	l := current()
+	release, err := l.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+	fn()
+	return nil
+}
+
+// acquire takes a slot at once when one is free; otherwise it joins the
+// queue, if there is room, and waits at most MaxWait.
+func (l *limiter) acquire() (release func(), err error) {
+	release = func() { <-l.slots }
+	select {
+	case l.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	select {
+	case l.queue <- struct{}{}:
+	default:
+		return nil, ErrBusy
+	}
+	defer func() { <-l.queue }()
+	t := time.NewTimer(l.b.MaxWait)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, ErrBusy
+	}
+}
