@@ -31,7 +31,8 @@ func clientAdd(ctx context.Context, e env, args []string) error {
 	var redirects, logouts, grants, roles, types, scopes multi
 	fs.StringVar(&c.ID, "id", "", "client id (required)")
 	fs.StringVar(&c.Name, "name", "", "display name (default: the id)")
-	secretStdin := fs.Bool("secret-stdin", false, "read the client secret from standard input (confidential client)")
+	secretStdin := fs.Bool("secret-stdin", false, "read the client secret from standard input (confidential client; stored with argon2id)")
+	generate := fs.Bool("generate-secret", false, "generate a 256-bit client secret and print it once (confidential client; checked without argon2id)")
 	fs.BoolVar(&c.Public, "public", false, "public client (no secret; PKCE required)")
 	fs.Var(&redirects, "redirect-uri", "allowed redirect URI, matched exactly (repeatable)")
 	fs.Var(&logouts, "post-logout-redirect-uri", "allowed post-logout redirect URI (repeatable)")
@@ -48,13 +49,16 @@ func clientAdd(ctx context.Context, e env, args []string) error {
 	if c.ID == "" {
 		return errors.New("--id is required")
 	}
-	if *secretStdin == c.Public {
-		return errors.New("give exactly one of --secret-stdin and --public")
+	if n := btoi(*secretStdin) + btoi(*generate) + btoi(c.Public); n != 1 {
+		return errors.New("give exactly one of --secret-stdin, --generate-secret and --public")
 	}
-	if *secretStdin {
+	switch {
+	case *secretStdin:
 		if c.Secret, err = readSecret(e.stdin, "client secret"); err != nil {
 			return err
 		}
+	case *generate:
+		c.Secret, c.SecretGenerated = password.GenerateSecret(), true
 	}
 	c.RedirectURIs, c.PostLogoutRedirectURIs, c.GrantTypes, c.Scopes = redirects, logouts, grants, scopes
 	for _, r := range roles {
@@ -83,7 +87,17 @@ func clientAdd(ctx context.Context, e env, args []string) error {
 		mfa = ", two factors required"
 	}
 	fmt.Fprintf(e.stdout, "registered %s client %s (sign-in: %s%s)\n", kind, out.ID, out.SignInMethod, mfa)
+	if c.SecretGenerated {
+		fmt.Fprintf(e.stdout, "client secret (shown only now): %s\n", c.Secret)
+	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func clientList(ctx context.Context, e env, args []string) error {

@@ -2,8 +2,6 @@ package adminapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,6 +11,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/authz"
 	"github.com/cliniconnects/identity/idp/internal/clients"
+	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	api "github.com/cliniconnects/identity/shared/adminapi"
 )
@@ -72,7 +71,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	nc := newClientInput(in)
 	if !in.Public {
-		nc.Secret = newSecret()
+		nc.Secret, nc.SecretGenerated = password.GenerateSecret(), true
 	}
 	ctx := r.Context()
 	var out storage.Client
@@ -106,13 +105,6 @@ func newClientInput(in api.NewOIDCClient) clients.NewClient {
 		nc.AdmitTypes = append(nc.AdmitTypes, storage.UserType(t))
 	}
 	return nc
-}
-
-// newSecret is a client secret: 256 bits, base64url (43 characters).
-func newSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // clientFieldErr names the JSON member of a clients validation error.
@@ -218,8 +210,8 @@ func (h *Handler) rotateClientSecret(w http.ResponseWriter, r *http.Request, c *
 		h.fail(w, r, err)
 		return
 	}
-	secret := newSecret()
-	hash, err := h.d.Hasher.Hash(secret)
+	secret := password.GenerateSecret()
+	hash, err := clients.HashSecret(h.d.Hasher, secret, true)
 	if err != nil {
 		h.fail(w, r, err)
 		return

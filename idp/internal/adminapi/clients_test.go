@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cliniconnects/identity/idp/internal/adminapi"
+	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	api "github.com/cliniconnects/identity/shared/adminapi"
 )
@@ -27,8 +28,13 @@ func TestClients(t *testing.T) {
 			t.Fatalf("created %+v", created)
 		}
 		stored, _ := f.store.GetClient(ctx, id)
-		if ok, _, _ := cheapHasher.Verify(created.Secret, stored.SecretHash); !ok {
+		if ok, _ := cheapHasher.VerifySecret(created.Secret, stored.SecretHash); !ok {
 			t.Fatal("the secret answered is not the one stored")
+		}
+		// A generated secret (256 random bits) is stored as its SHA-256
+		// digest: checking it needs no argon2id.
+		if !password.IsGeneratedHash(stored.SecretHash) {
+			t.Fatalf("generated secret stored as %.10s…, want the SHA-256 form", stored.SecretHash)
 		}
 		// The secret is shown once: never in reads, never in the audit log.
 		got, err := c.GetClient(ctx, id)
@@ -71,10 +77,10 @@ func TestClients(t *testing.T) {
 			t.Fatalf("rotate: %v", err)
 		}
 		stored, _ = f.store.GetClient(ctx, id)
-		if ok, _, _ := cheapHasher.Verify(rot.Secret, stored.SecretHash); !ok {
-			t.Fatal("rotated secret not stored")
+		if ok, _ := cheapHasher.VerifySecret(rot.Secret, stored.SecretHash); !ok || !password.IsGeneratedHash(stored.SecretHash) {
+			t.Fatal("rotated secret not stored in the SHA-256 form")
 		}
-		if ok, _, _ := cheapHasher.Verify(created.Secret, stored.SecretHash); ok {
+		if ok, _ := cheapHasher.VerifySecret(created.Secret, stored.SecretHash); ok {
 			t.Fatal("old secret still valid")
 		}
 		if _, err := c.RotateClientSecret(ctx, api.DesktopClientID); code(err) != api.CodeInvalidState {

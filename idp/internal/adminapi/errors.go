@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/authz"
+	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	api "github.com/cliniconnects/identity/shared/adminapi"
 )
@@ -79,7 +81,8 @@ func toAPIError(err error) *apiError {
 		return &apiError{code: api.CodeNotFound, message: msgNotFound, cause: err}
 	case errors.Is(err, storage.ErrConflict):
 		return &apiError{code: api.CodeVersionConflict, message: "the record was changed meanwhile; reload it and try again", cause: err}
-	case errors.Is(err, storage.ErrNotMigrated), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, storage.ErrNotMigrated), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, password.ErrBusy):
 		return &apiError{code: api.CodeUnavailable, message: msgUnavailable, cause: err}
 	}
 	return &apiError{code: api.CodeInternal, message: msgInternal, cause: err}
@@ -103,6 +106,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.d.Logger.Log(r.Context(), level, "admin API request refused",
 		"method", r.Method, "path", r.URL.Path, "status", status, "code", e.code, "err", err)
 	switch status {
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", strconv.Itoa(int(password.RetryAfter/time.Second)))
 	case http.StatusUnauthorized:
 		ch := `Bearer realm=` + strconv.Quote(h.d.Issuer)
 		if e.challenge != "" {

@@ -26,9 +26,13 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // NewClient is what registering a client takes.
 type NewClient struct {
-	ID                     string
-	Name                   string
-	Secret                 string // confidential clients; "" with Public
+	ID     string
+	Name   string
+	Secret string // confidential clients; "" with Public
+	// SecretGenerated says Secret came from password.GenerateSecret (256
+	// random bits): it is stored as a SHA-256 digest and checked without
+	// argon2id. Otherwise a person chose it and it gets argon2id.
+	SecretGenerated        bool
 	Public                 bool
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
@@ -56,11 +60,30 @@ func Register(ctx context.Context, store storage.Storage, hasher password.Hasher
 		return storage.Client{}, err
 	}
 	if !c.Public {
-		if out.SecretHash, err = hasher.Hash(c.Secret); err != nil {
-			return storage.Client{}, fmt.Errorf("hash client secret: %w", err)
+		if out.SecretHash, err = HashSecret(hasher, c.Secret, c.SecretGenerated); err != nil {
+			return storage.Client{}, err
 		}
 	}
 	return store.CreateClient(ctx, out)
+}
+
+// HashSecret is the stored form of a client secret: a SHA-256 digest for
+// one password.GenerateSecret made (generated), argon2id for one a person
+// chose. A "generated" secret of another shape is refused, so a chosen
+// secret never ends up behind the fast hash.
+func HashSecret(hasher password.Hasher, secret string, generated bool) (string, error) {
+	if generated {
+		h, err := password.HashGenerated(secret)
+		if err != nil {
+			return "", fmt.Errorf("hash client secret: %w", err)
+		}
+		return h, nil
+	}
+	h, err := hasher.Hash(secret)
+	if err != nil {
+		return "", fmt.Errorf("hash client secret: %w", err)
+	}
+	return h, nil
 }
 
 // Validate checks c as registration does and returns the client it would

@@ -1,9 +1,11 @@
 package clients
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
@@ -84,5 +86,31 @@ func TestValidateSignInMethod(t *testing.T) {
 	c, err = Validate(NewClient{ID: "web", Secret: strings.Repeat("s", MinSecretLength), RedirectURIs: []string{"https://web.example.com/cb"}})
 	if err != nil || c.SignInMethod != storage.SignInEmail || c.PhoneSignIn() {
 		t.Fatalf("default: %+v, %v", c, err)
+	}
+}
+
+// TestHashSecret: a generated secret is stored as its SHA-256 digest, a
+// chosen one with argon2id, and both verify; a chosen secret passed as
+// generated is refused.
+func TestHashSecret(t *testing.T) {
+	h := password.Hasher{Params: password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
+	gen := password.GenerateSecret()
+	stored, err := HashSecret(h, gen, true)
+	if err != nil || !password.IsGeneratedHash(stored) {
+		t.Fatalf("HashSecret(generated) = %q, %v; want the SHA-256 form", stored, err)
+	}
+	if ok, err := h.VerifySecret(gen, stored); !ok || err != nil {
+		t.Fatalf("VerifySecret(generated) = %v, %v", ok, err)
+	}
+	chosen := strings.Repeat("chosen-", 6)
+	stored, err = HashSecret(h, chosen, false)
+	if err != nil || !strings.HasPrefix(stored, "$argon2id$") {
+		t.Fatalf("HashSecret(chosen) = %q, %v; want argon2id", stored, err)
+	}
+	if ok, err := h.VerifySecret(chosen, stored); !ok || err != nil {
+		t.Fatalf("VerifySecret(chosen) = %v, %v", ok, err)
+	}
+	if _, err := HashSecret(h, chosen, true); !errors.Is(err, password.ErrNotGenerated) {
+		t.Fatalf("HashSecret(chosen, generated=true) = %v, want ErrNotGenerated", err)
 	}
 }
