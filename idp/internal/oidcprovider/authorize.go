@@ -17,7 +17,34 @@ const (
 	msgUnknownClient       = "The application that sent you here is not registered with CliniConnects. Please go back and try again, or contact your administrator."
 	msgBadRedirect         = "The application that sent you here asked to return to an address it has not registered. Please contact your administrator."
 	msgAuthorizeUnreadable = "The sign-in request could not be read. Please go back and try again."
+	msgAuthorizeTooLarge   = "The sign-in request is too large to be read. Please go back and try again, or contact your administrator."
+	msgParamTooLong        = "The application that sent you here sent a sign-in request with a value that is too long. Please contact your administrator."
 )
+
+// MaxParamBytes caps every authorization request parameter that is stored
+// with the request (or, for client_id and redirect_uri, looked up): longer
+// ones are refused with invalid_request, so a stored request stays small.
+const MaxParamBytes = 2 << 10
+
+// storedParams are the /authorize parameters kept with a stored request
+// (storage.AuthRequest), besides client_id and redirect_uri.
+var storedParams = []string{
+	"state", "nonce", "scope", "response_type", "response_mode", "code_challenge",
+	"code_challenge_method", "prompt", "login_hint", "max_age",
+}
+
+// tooLong returns the first of names whose value in form is longer than
+// MaxParamBytes ("" when none is).
+func tooLong(form map[string][]string, names ...string) string {
+	for _, n := range names {
+		for _, v := range form[n] {
+			if len(v) > MaxParamBytes {
+				return n
+			}
+		}
+	}
+	return ""
+}
 
 // authorizeGuard answers an unknown client_id or an unregistered
 // redirect_uri with an error page and never a redirect (RFC 6749
@@ -25,8 +52,14 @@ const (
 // op, which redirects errors to the now validated redirect URI.
 func (p *Provider) authorizeGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			p.renderError(w, r, http.StatusBadRequest, msgAuthorizeUnreadable)
+		if !p.parsePageForm(w, r) {
+			return
+		}
+		// Too long to be a registered client or redirect URI: the page,
+		// never a redirect.
+		if n := tooLong(r.Form, "client_id", "redirect_uri"); n != "" {
+			p.logger().InfoContext(r.Context(), "authorize: parameter too long", "param", n)
+			p.renderError(w, r, http.StatusBadRequest, msgParamTooLong)
 			return
 		}
 		id, redirect := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
@@ -53,6 +86,12 @@ func (p *Provider) authorizeGuard(next http.Handler) http.Handler {
 			p.renderError(w, r, http.StatusBadRequest, msgBadRedirect)
 			return
 		}
+		// The redirect URI is valid: errors go back to it from here on.
+		if n := tooLong(r.Form, storedParams...); n != "" {
+			p.logger().InfoContext(r.Context(), "authorize: parameter too long", "client", c.ID, "param", n)
+			p.redirectError(w, r, oidc.ErrInvalidRequest().WithDescription("%s is longer than %d bytes", n, MaxParamBytes))
+			return
+		}
 		// Only the code flow exists; op would answer other response types
 		// with unauthorized_client.
 		switch rt := r.Form.Get("response_type"); rt {
@@ -71,10 +110,31 @@ func (p *Provider) authorizeGuard(next http.Handler) http.Handler {
 }
 
 // redirectError sends an authorization error back to the validated
-// redirect URI, with state.
+// redirect URI, with state (unless state itself is too long to echo).
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, err error) {
-	req := &oidc.AuthRequest{RedirectURI: r.Form.Get("redirect_uri"), ResponseType: oidc.ResponseTypeCode, State: r.Form.Get("state")}
+	state := r.Form.Get("state")
+	if len(state) > MaxParamBytes {
+		state = ""
+	}
+	req := &oidc.AuthRequest{RedirectURI: r.Form.Get("redirect_uri"), ResponseType: oidc.ResponseTypeCode, State: state}
 	op.AuthRequestError(w, r, req, err, p.op)
+}
+
+// parsePageForm parses r's form for an endpoint a browser sees (authorize,
+// end_session): a body over the server's cap gets the error page with 413,
+// an unreadable one with 400. It reports whether the form was parsed.
+func (p *Provider) parsePageForm(w http.ResponseWriter, r *http.Request) bool {
+	err := r.ParseForm()
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		p.renderError(w, r, http.StatusRequestEntityTooLarge, msgAuthorizeTooLarge)
+		return false
+	}
+	p.renderError(w, r, http.StatusBadRequest, msgAuthorizeUnreadable)
+	return false
 }
 
 func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {

@@ -11,6 +11,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
@@ -125,8 +126,13 @@ func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 	return s.adaptClient(c), nil
 }
 
-// AuthorizeClientIDSecret checks a confidential client's secret against
-// its argon2id hash. Unknown clients spend the same time on a dummy hash.
+// AuthorizeClientIDSecret checks a confidential client's secret:
+// password.Hasher.VerifySecret, a SHA-256 comparison for the secrets the
+// provider generates, argon2id under the process-wide bound for older and
+// operator-chosen ones. Client ids are not secret (RFC 6749 §2.2), so an
+// unknown one is refused at once, with no dummy hash to spend CPU on.
+// The per-source throttle and the mapping of a busy bound to 503 are
+// clientAuthGuard's.
 func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	_, err := s.authenticate(ctx, id, secret)
 	return err
@@ -135,30 +141,29 @@ func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 func (s *Storage) authenticate(ctx context.Context, id, secret string) (storage.Client, error) {
 	c, err := s.store.GetClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		s.hasher.DummyVerify(secret)
+		s.logger.InfoContext(ctx, "client authentication failed: unknown client")
 		return storage.Client{}, errClientAuth
 	}
 	if err != nil {
 		return storage.Client{}, oidc.ErrServerError().WithParent(err)
 	}
 	if c.Public || c.SecretHash == "" || secret == "" {
-		s.hasher.DummyVerify(secret)
+		s.logger.InfoContext(ctx, "client authentication failed: no secret to check", "client", c.ID)
 		return storage.Client{}, errClientAuth
 	}
-	now := s.now()
-	if s.secrets.verified(c.ID, c.SecretHash, secret, now) {
-		return c, nil
-	}
-	ok, _, err := s.hasher.Verify(secret, c.SecretHash)
-	if err != nil {
+	ok, err := s.hasher.VerifySecret(secret, c.SecretHash)
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		markBusy(ctx)
+		s.logger.WarnContext(ctx, "client authentication not checked: hashing at capacity", "client", c.ID)
+		return storage.Client{}, oidc.ErrServerError().WithParent(err)
+	case err != nil:
 		s.logger.ErrorContext(ctx, "client secret hash unusable", "client", c.ID, "err", err)
 		return storage.Client{}, errClientAuth
-	}
-	if !ok {
+	case !ok:
 		s.logger.InfoContext(ctx, "client authentication failed", "client", c.ID)
 		return storage.Client{}, errClientAuth
 	}
-	s.secrets.remember(c.ID, c.SecretHash, secret, now)
 	return c, nil
 }
 

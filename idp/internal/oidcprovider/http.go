@@ -2,6 +2,7 @@ package oidcprovider
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -16,10 +17,10 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle(PathDiscovery, p.cors.Handler(withIssuer(http.HandlerFunc(p.discovery))))
 	mux.Handle(PathAuthorize, p.issParam(p.authorizeGuard(p.op)))
 	mux.Handle(PathCallback, p.issParam(p.callbackGuard(p.op)))
-	mux.Handle(PathToken, p.tokenGuard(p.op))
+	mux.Handle(PathToken, p.clientAuthGuard(p.tokenGuard(p.op)))
 	mux.Handle(PathUserinfo, p.userinfoGuard(p.op))
-	mux.Handle(PathIntrospect, p.introspectGuard(p.op))
-	mux.Handle(PathRevoke, p.basicChallenge(p.op))
+	mux.Handle(PathIntrospect, p.clientAuthGuard(p.introspectGuard(p.op)))
+	mux.Handle(PathRevoke, p.clientAuthGuard(p.basicChallenge(p.op)))
 	mux.Handle(PathEndSession, withIssuer(http.HandlerFunc(p.endSession)))
 	// Offered by op but not by us.
 	mux.Handle("/device_authorization", http.NotFoundHandler())
@@ -48,8 +49,7 @@ var tokenGrantTypes = map[string]bool{
 func (p *Provider) tokenGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
-		if err := r.ParseForm(); err != nil {
-			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the request body could not be parsed")
+		if !p.parseOAuthForm(w, r) {
 			return
 		}
 		if !tokenGrantTypes[r.Form.Get("grant_type")] {
@@ -88,6 +88,24 @@ func (p *Provider) userinfoGuard(next http.Handler) http.Handler {
 			status: http.StatusUnauthorized, challenge: challenge,
 			body: oauthError{"invalid_token", "the access token is missing, invalid, expired or revoked"}}, r)
 	})
+}
+
+// parseOAuthForm parses r's form for an OAuth endpoint. A body over the
+// server's cap (http.MaxBytesReader) gets 413, an unreadable one 400, both
+// invalid_request; it reports whether the form was parsed.
+func (p *Provider) parseOAuthForm(w http.ResponseWriter, r *http.Request) bool {
+	err := r.ParseForm()
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeOAuthError(w, http.StatusRequestEntityTooLarge, "invalid_request",
+			"the request body is larger than "+strconv.FormatInt(tooBig.Limit, 10)+" bytes")
+		return false
+	}
+	writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the request body could not be parsed")
+	return false
 }
 
 func (p *Provider) basicRealm() string { return `Basic realm=` + strconv.Quote(p.cfg.Issuer) }

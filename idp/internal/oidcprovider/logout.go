@@ -26,8 +26,7 @@ import (
 // is exactly one the client registered; state is then appended. In every
 // other case the signed-out page is shown.
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		p.renderError(w, r, http.StatusBadRequest, msgAuthorizeUnreadable)
+	if !p.parsePageForm(w, r) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -48,7 +48,7 @@ type Config struct {
 	Issuer string
 	Store  storage.Storage
 	Keys   *keys.Manager
-	// Hasher verifies client secrets.
+	// Hasher verifies client secrets (password.Hasher.VerifySecret).
 	Hasher password.Hasher
 	// KEK is the key-encryption key; op's CryptoKey is derived from it.
 	KEK []byte
@@ -63,6 +63,13 @@ type Config struct {
 	RefreshReuseWindow time.Duration
 	// AuthRequestTTL defaults to DefaultAuthRequestTTL.
 	AuthRequestTTL time.Duration
+
+	// ClientAuthLimit failed client authentications from one source
+	// address within ClientAuthLockFor lock it out of client
+	// authentication for ClientAuthLockFor. Zero values take
+	// DefaultClientAuthLimit and DefaultClientAuthLockFor.
+	ClientAuthLimit   int
+	ClientAuthLockFor time.Duration
 
 	Logger *slog.Logger
 	// Now is the clock for what we store; nil means time.Now. (op stamps
@@ -98,6 +105,8 @@ type Provider struct {
 	cfg        Config
 	cors       *cors.Cors
 	handler    http.Handler
+	// clientAuth throttles failed client authentication per source.
+	clientAuth *clientThrottle
 }
 
 // New builds the provider.
@@ -119,6 +128,12 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.AuthRequestTTL <= 0 {
 		cfg.AuthRequestTTL = DefaultAuthRequestTTL
 	}
+	if cfg.ClientAuthLimit <= 0 {
+		cfg.ClientAuthLimit = DefaultClientAuthLimit
+	}
+	if cfg.ClientAuthLockFor <= 0 {
+		cfg.ClientAuthLockFor = DefaultClientAuthLockFor
+	}
 	if cfg.AccessTokenTTL <= 0 || cfg.IDTokenTTL <= 0 || cfg.RefreshTokenTTL <= 0 {
 		return nil, errors.New("oidcprovider: token lifetimes must be positive")
 	}
@@ -128,8 +143,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	st := &Storage{
 		store: cfg.Store, keys: cfg.Keys, hasher: cfg.Hasher, logger: cfg.Logger, now: cfg.Now,
-		secrets: newSecretCache(5*time.Minute, 4096),
-		issuer:  cfg.Issuer, authRequestTTL: cfg.AuthRequestTTL,
+		issuer: cfg.Issuer, authRequestTTL: cfg.AuthRequestTTL,
 		refreshReuseWindow: cfg.RefreshReuseWindow,
 		accessTokenTTL:     cfg.AccessTokenTTL, idTokenTTL: cfg.IDTokenTTL, refreshTokenTTL: cfg.RefreshTokenTTL,
 	}
@@ -170,7 +184,9 @@ func New(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	p := &Provider{op: o, storage: st, cfg: cfg, cors: cors.New(corsOpts), binder: binding.Binder{Secure: u.Scheme == "https"},
-		logoutCSRF: http.NewCrossOriginProtection()}
+		logoutCSRF: http.NewCrossOriginProtection(), clientAuth: &clientThrottle{
+			store: cfg.Store, limit: cfg.ClientAuthLimit, lockFor: cfg.ClientAuthLockFor, now: cfg.Now, logger: cfg.Logger,
+		}}
 	p.handler = p.routes()
 	return p, nil
 }

@@ -28,11 +28,11 @@ var (
 type Storage struct {
 	store  storage.Storage
 	keys   *keys.Manager
+	// hasher checks client secrets: generated ones by SHA-256, older and
+	// operator-chosen ones by argon2id under the process-wide bound.
 	hasher password.Hasher
-	// secrets remembers recent successful client secret verifications.
-	secrets *secretCache
-	logger  *slog.Logger
-	now     func() time.Time
+	logger *slog.Logger
+	now    func() time.Time
 
 	// issuer builds client login URLs (issuer + "/login?authRequestID=").
 	issuer             string

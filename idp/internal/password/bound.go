@@ -123,3 +123,25 @@ func (l *limiter) acquire() (release func(), err error) {
 		return nil, ErrBusy
 	}
 }
+
+// Exhaust takes every slot of the bound in force, as that many running
+// hashes would, and returns the function that frees them (idempotent).
+// While they are held every hash waits in the queue and then gets ErrBusy.
+// It exists for tests of how callers answer ErrBusy; with
+// SetBound(Bound{Concurrency: 1}) first, the refusals are immediate.
+func Exhaust() (release func()) {
+	l := current()
+	releases := make([]func(), 0, l.b.Concurrency)
+	for range l.b.Concurrency {
+		l.slots <- struct{}{} // waits for a running hash to finish
+		releases = append(releases, func() { <-l.slots })
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			for _, r := range releases {
+				r()
+			}
+		})
+	}
+}

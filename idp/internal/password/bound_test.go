@@ -17,27 +17,11 @@ func withBound(t *testing.T, b Bound) {
 	t.Cleanup(func() { SetBound(old) })
 }
 
-// holdSlots takes every slot of the bound in force, as n running hashes
-// would, and returns the function that frees them.
+// holdSlots takes every slot of the bound in force until the test ends or
+// free is called.
 func holdSlots(t *testing.T) (free func()) {
 	t.Helper()
-	l := current()
-	var releases []func()
-	for range l.b.Concurrency {
-		rel, err := l.acquire()
-		if err != nil {
-			t.Fatalf("taking a free slot: %v", err)
-		}
-		releases = append(releases, rel)
-	}
-	var once sync.Once
-	free = func() {
-		once.Do(func() {
-			for _, r := range releases {
-				r()
-			}
-		})
-	}
+	free = Exhaust()
 	t.Cleanup(free)
 	return free
 }

@@ -1,0 +1,197 @@
+package oidcprovider
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/signin"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// Defaults of the per-source throttle of failed client authentication.
+const (
+	// DefaultClientAuthLimit failures from one source within
+	// DefaultClientAuthLockFor lock that source out of client
+	// authentication for DefaultClientAuthLockFor (the sign-in pages'
+	// per-source limit and lock).
+	DefaultClientAuthLimit   = signin.DefaultSourceLimit
+	DefaultClientAuthLockFor = signin.DefaultLockFor
+)
+
+// ClientAuthKey is the throttle key counting failed client
+// authentications from a client address: the sign-in source key (IPv6 per
+// /64) under its own prefix, so that a misconfigured module does not lock
+// the people behind the same address out of signing in.
+func ClientAuthKey(addr string) string { return "client-auth:" + signin.SourceKey(addr) }
+
+// clientAuthCall is what one request to an endpoint that authenticates
+// clients (token, introspection, revocation) learns while op handles it.
+type clientAuthCall struct {
+	// busy: the secret could not be checked because the process-wide
+	// hashing bound was exhausted; the answer becomes 503.
+	busy bool
+}
+
+type clientAuthCtxKey struct{}
+
+// markBusy records on the request in ctx that its client secret could not
+// be checked.
+func markBusy(ctx context.Context) {
+	if c, ok := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall); ok {
+		c.busy = true
+	}
+}
+
+// clientAuthGuard throttles failed client authentication per source
+// address, like failed sign-ins are throttled: a request that presents a
+// client secret from a source with too many recent failures is refused
+// with 429 and a Retry-After before anything is looked up or hashed, and
+// every answer of 401 (invalid_client: unknown client id, wrong or missing
+// secret) counts one failure against the source. A secret that could not
+// be checked because hashing is at capacity is answered 503
+// temporarily_unavailable with a Retry-After and counts nothing.
+//
+// Why 429 and not 401 invalid_client for a throttled source: RFC 6749
+// §5.2 gives invalid_client for a client whose authentication failed, and
+// a correct module behind a throttled address would read it as "your
+// secret is wrong" (and page someone, or rotate it) although nothing was
+// checked. RFC 6585 §4 defines 429 with Retry-After for exactly this case,
+// and HTTP clients back off on it.
+func (p *Provider) clientAuthGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		if !p.parseOAuthForm(w, r) {
+			return
+		}
+		ctx := r.Context()
+		src := sourceAddr(r)
+		if src != "" && presentsSecret(r) {
+			retry, err := p.clientAuth.lockedFor(ctx, src)
+			if err != nil {
+				p.logger().ErrorContext(ctx, "client authentication: reading throttle", "err", err)
+				writeUnavailable(w, password.RetryAfter, "the server cannot check client credentials now; retry later")
+				return
+			}
+			if retry > 0 {
+				p.logger().InfoContext(ctx, "client authentication refused: source throttled", "source", ClientAuthKey(src))
+				w.Header().Set("Retry-After", seconds(retry))
+				writeOAuthError(w, http.StatusTooManyRequests, "temporarily_unavailable",
+					"too many failed client authentications from this address; retry later")
+				return
+			}
+		}
+		call := &clientAuthCall{}
+		cw := &clientAuthWriter{ResponseWriter: w, call: call}
+		next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, clientAuthCtxKey{}, call)))
+		if cw.status == http.StatusUnauthorized && !call.busy && src != "" {
+			p.clientAuth.fail(ctx, src)
+		}
+	})
+}
+
+// presentsSecret reports whether r carries a client secret or assertion.
+func presentsSecret(r *http.Request) bool {
+	if _, _, ok := r.BasicAuth(); ok {
+		return true
+	}
+	return r.PostForm.Get("client_secret") != "" || r.PostForm.Get("client_assertion") != ""
+}
+
+// sourceAddr is the client's IP address: the connection's peer, which the
+// server rewrites from X-Forwarded-For only for trusted proxies.
+func sourceAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// clientAuthWriter remembers the status op answered with, and replaces an
+// error answer by 503 when the secret could not be checked.
+type clientAuthWriter struct {
+	http.ResponseWriter
+	call     *clientAuthCall
+	status   int
+	replaced bool
+}
+
+func (cw *clientAuthWriter) WriteHeader(code int) {
+	if cw.status != 0 {
+		return
+	}
+	cw.status = code
+	if cw.call.busy && code >= 400 {
+		cw.replaced = true
+		h := cw.Header()
+		h.Del("Content-Length")
+		h.Del("WWW-Authenticate")
+		writeUnavailable(cw.ResponseWriter, password.RetryAfter, "the server is busy; retry shortly")
+		return
+	}
+	cw.ResponseWriter.WriteHeader(code)
+}
+
+func (cw *clientAuthWriter) Write(b []byte) (int, error) {
+	if cw.status == 0 {
+		cw.WriteHeader(http.StatusOK)
+	}
+	if cw.replaced {
+		return len(b), nil
+	}
+	return cw.ResponseWriter.Write(b)
+}
+
+// writeUnavailable answers 503 temporarily_unavailable with Retry-After.
+func writeUnavailable(w http.ResponseWriter, retry time.Duration, desc string) {
+	w.Header().Set("Retry-After", seconds(retry))
+	writeOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", desc)
+}
+
+// seconds is d in whole seconds, rounded up, at least 1.
+func seconds(d time.Duration) string {
+	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
+}
+
+// clientThrottle counts failed client authentications per source in the
+// store, so every replica sees the same counters.
+type clientThrottle struct {
+	store   storage.Storage
+	limit   int
+	lockFor time.Duration // also the counting window
+	now     func() time.Time
+	logger  *slog.Logger
+}
+
+// lockedFor is how long src stays locked out (0: not locked).
+func (t *clientThrottle) lockedFor(ctx context.Context, src string) (time.Duration, error) {
+	th, err := t.store.GetThrottle(ctx, ClientAuthKey(src))
+	if err != nil {
+		return 0, err
+	}
+	now := t.now()
+	if th.LockedUntil.After(now) {
+		return th.LockedUntil.Sub(now), nil
+	}
+	return 0, nil
+}
+
+// fail counts one failure from src. A store error is logged: the answer
+// (401) stands either way.
+func (t *clientThrottle) fail(ctx context.Context, src string) {
+	now := t.now()
+	th, err := t.store.RecordFailure(ctx, ClientAuthKey(src), storage.Failure{
+		Now: now, ResetBefore: now.Add(-t.lockFor), LockAfter: t.limit, LockUntil: now.Add(t.lockFor),
+	})
+	switch {
+	case err != nil && !errors.Is(err, context.Canceled):
+		t.logger.ErrorContext(ctx, "client authentication: counting failure", "err", err)
+	case err == nil && th.Failures == t.limit:
+		t.logger.WarnContext(ctx, "client authentication: source throttled", "source", th.Key, "until", th.LockedUntil)
+	}
+}
