@@ -1,10 +1,20 @@
 package login
 
 import (
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+
+	"github.com/cliniconnects/identity/idp/internal/password"
+)
+
+// The page for a request the process-wide hashing bound refused.
+const (
+	titleBusy = "Please try again"
+	msgBusy   = "Too many people are signing in right now. Please wait a moment and try again."
 )
 
 // errorPage is the data of the generic error page.
@@ -19,8 +29,17 @@ func (h *Handler) RenderError(w http.ResponseWriter, r *http.Request, status int
 	h.render(w, r, status, pageError, errorPage{Title: title, Message: message})
 }
 
-// internalError logs err and shows the generic "something went wrong" page.
+// internalError logs err and shows the generic "something went wrong" page;
+// when a password could not be checked or hashed because the process-wide
+// hashing bound is exhausted (password.ErrBusy), it answers 503 with a
+// Retry-After and a "try again" page instead.
 func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if errors.Is(err, password.ErrBusy) {
+		h.log.WarnContext(r.Context(), "login: "+what+": hashing at capacity")
+		w.Header().Set("Retry-After", strconv.Itoa(int(password.RetryAfter.Seconds())))
+		h.RenderError(w, r, http.StatusServiceUnavailable, titleBusy, msgBusy)
+		return
+	}
 	h.log.ErrorContext(r.Context(), "login: "+what, "err", err)
 	h.RenderError(w, r, http.StatusInternalServerError, titleProblem, msgInternal)
 }

@@ -154,9 +154,10 @@ func (s *Storage) authenticate(ctx context.Context, id, secret string) (storage.
 	ok, err := s.hasher.VerifySecret(secret, c.SecretHash)
 	switch {
 	case errors.Is(err, password.ErrBusy):
+		// Not a server fault: clientAuthGuard answers 503 for it.
 		markBusy(ctx)
-		s.logger.WarnContext(ctx, "client authentication not checked: hashing at capacity", "client", c.ID)
-		return storage.Client{}, oidc.ErrServerError().WithParent(err)
+		s.logger.InfoContext(ctx, "client authentication not checked: hashing at capacity", "client", c.ID)
+		return storage.Client{}, fmt.Errorf("%w: %w", errClientAuth, err)
 	case err != nil:
 		s.logger.ErrorContext(ctx, "client secret hash unusable", "client", c.ID, "err", err)
 		return storage.Client{}, errClientAuth

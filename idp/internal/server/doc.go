@@ -3,7 +3,8 @@
 // rotating by a background loop), browser sessions, sign-in throttling, the
 // sign-in pages and the OIDC provider, and mounts them with the health
 // endpoints on one ServeMux behind the security headers every response
-// carries.
+// carries, and caps every request body but the admin API's at
+// MaxBodyBytes (64 KiB).
 //
 // Routes: /healthz, /readyz (health); /login, /logged-out, /static/
 // (login); everything else goes to the OIDC provider (discovery, /keys,

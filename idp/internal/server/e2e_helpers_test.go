@@ -89,6 +89,8 @@ type env struct {
 	logger *slog.Logger
 	// now, when set before instance is called, is the servers' clock.
 	now func() time.Time
+	// edit, when set before start, changes the test configuration.
+	edit func(*config.Config)
 }
 
 func testConfig(issuer string) config.Config {
@@ -132,6 +134,9 @@ func (e *env) start(dsn string) {
 	e.kek = make([]byte, 32)
 	_, _ = rand.Read(e.kek)
 	e.cfg = testConfig(e.issuer)
+	if e.edit != nil {
+		e.edit(&e.cfg)
+	}
 	e.store = openStore(t, dsn)
 	e.sw.set(e.instance(e.store))
 }

@@ -207,7 +207,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	mux.Handle("/", prov)
 
 	go maintain(ctx, d, km)
-	return clientAddr(cfg.TrustedProxies, securityHeaders(cfg.Secure(), mux)), nil
+	return clientAddr(cfg.TrustedProxies, securityHeaders(cfg.Secure(), limitBodies(pages.RenderError, mux))), nil
 }
 
 // maintain keeps a next signing key published, retires superseded ones and
