@@ -33,10 +33,13 @@ type Bound struct {
 	MaxWait time.Duration
 }
 
-// DefaultBound is the bound every process starts with: one hash per CPU
-// (at most GOMAXPROCS), four waiters per slot, half a second of waiting.
+// DefaultBound is the bound every process starts with: one hash for every
+// two CPUs (of NumCPU and GOMAXPROCS, the fewer), at least one, so that
+// however hard the hashing is pushed the other half of the CPUs is left
+// to everything else (discovery, token, userinfo answer in milliseconds
+// during a flood); four waiters per slot; half a second of waiting.
 func DefaultBound() Bound {
-	n := max(1, min(runtime.NumCPU(), runtime.GOMAXPROCS(0)))
+	n := max(1, min(runtime.NumCPU(), runtime.GOMAXPROCS(0))/2)
 	return Bound{Concurrency: n, Queue: 4 * n, MaxWait: 500 * time.Millisecond}
 }
 
@@ -145,3 +148,55 @@ func Exhaust() (release func()) {
 		})
 	}
 }
+
+// Reservation is one hashing slot taken ahead of the work, for a caller
+// that must know there is capacity before it commits to a check: sign-in
+// counts an attempt before it checks it, and must not count one it could
+// not check. Its Hash, Verify and DummyVerify run in the slot, one at a
+// time; once released they go through the bound like the Hasher's.
+type Reservation struct {
+	h       Hasher
+	mu      sync.Mutex // one hash at a time in the slot
+	release func()     // nil once released
+}
+
+// Reserve takes a hashing slot for h as Hash would (waiting in the queue,
+// or ErrBusy). Release it when done.
+func (h Hasher) Reserve() (*Reservation, error) {
+	rel, err := current().acquire()
+	if err != nil {
+		return nil, err
+	}
+	return &Reservation{h: h, release: rel}, nil
+}
+
+// Release frees the slot; calling it again does nothing.
+func (r *Reservation) Release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
+}
+
+func (r *Reservation) run(fn func()) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.release == nil {
+		return bounded(fn)
+	}
+	fn()
+	return nil
+}
+
+// Hash is Hasher.Hash in the reserved slot.
+func (r *Reservation) Hash(secret string) (string, error) { return r.h.hash(secret, r.run) }
+
+// Verify is Hasher.Verify in the reserved slot.
+func (r *Reservation) Verify(secret, phc string) (ok bool, needsRehash bool, err error) {
+	return r.h.verify(secret, phc, r.run)
+}
+
+// DummyVerify is Hasher.DummyVerify in the reserved slot.
+func (r *Reservation) DummyVerify(secret string) error { return r.h.dummyVerify(secret, r.run) }

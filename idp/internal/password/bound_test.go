@@ -179,3 +179,45 @@ func TestSetBoundClamps(t *testing.T) {
 		t.Fatalf("DefaultBound() = %+v: want 1…NumCPU slots, a short queue and a short wait", d)
 	}
 }
+
+// TestReservation: a reserved slot counts against the bound like a
+// running hash; the reservation's own hashing runs in it; Reserve with no
+// slot free is ErrBusy; after Release the reservation goes through the
+// bound again.
+func TestReservation(t *testing.T) {
+	h := cheapHasher()
+	phc, err := h.Hash("pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withBound(t, Bound{Concurrency: 1, Queue: 0})
+	r, err := h.Reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Reserve(); !errors.Is(err, ErrBusy) {
+		t.Errorf("second Reserve with the slot reserved: %v, want ErrBusy", err)
+	}
+	if _, _, err := h.Verify("pw", phc); !errors.Is(err, ErrBusy) {
+		t.Errorf("Verify with the slot reserved: %v, want ErrBusy", err)
+	}
+	if ok, _, err := r.Verify("pw", phc); !ok || err != nil {
+		t.Errorf("Reservation.Verify: %v, %v", ok, err)
+	}
+	if err := r.DummyVerify("pw"); err != nil {
+		t.Errorf("Reservation.DummyVerify: %v", err)
+	}
+	if _, err := r.Hash("new"); err != nil {
+		t.Errorf("Reservation.Hash: %v", err)
+	}
+	r.Release()
+	r.Release()
+	if ok, _, err := h.Verify("pw", phc); !ok || err != nil {
+		t.Errorf("Verify after Release: %v, %v", ok, err)
+	}
+	free := holdSlots(t)
+	if _, _, err := r.Verify("pw", phc); !errors.Is(err, ErrBusy) {
+		t.Errorf("released Reservation.Verify with every slot busy: %v, want ErrBusy", err)
+	}
+	free()
+}

@@ -87,7 +87,10 @@ func (h Hasher) params() Params {
 // Hash derives an argon2id key from secret with a fresh random salt and
 // returns it in PHC string form. It runs under the process-wide bound and
 // returns ErrBusy when that is exhausted.
-func (h Hasher) Hash(secret string) (string, error) {
+func (h Hasher) Hash(secret string) (string, error) { return h.hash(secret, bounded) }
+
+// hash is Hash with run giving the hashing slot.
+func (h Hasher) hash(secret string, run func(func()) error) (string, error) {
 	if secret == "" {
 		return "", ErrEmptySecret
 	}
@@ -100,7 +103,7 @@ func (h Hasher) Hash(secret string) (string, error) {
 		return "", fmt.Errorf("password: reading random salt: %w", err)
 	}
 	var key []byte
-	if err := bounded(func() { key = argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
+	if err := run(func() { key = argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
 		return "", err
 	}
 	return encodePHC(p, salt, key), nil
@@ -113,12 +116,17 @@ func (h Hasher) Hash(secret string) (string, error) {
 // parameters yield an error (and ok == false), as does ErrBusy when the
 // process-wide bound is exhausted: then nothing was checked.
 func (h Hasher) Verify(secret, phc string) (ok bool, needsRehash bool, err error) {
+	return h.verify(secret, phc, bounded)
+}
+
+// verify is Verify with run giving the hashing slot.
+func (h Hasher) verify(secret, phc string, run func(func()) error) (ok bool, needsRehash bool, err error) {
 	p, salt, key, err := decodePHC(phc)
 	if err != nil {
 		return false, false, err
 	}
 	var got []byte
-	if err := bounded(func() { got = argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
+	if err := run(func() { got = argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
 		return false, false, err
 	}
 	ok = subtle.ConstantTimeCompare(got, key) == 1
@@ -136,13 +144,16 @@ var dummies sync.Map // Params -> string
 // Verify's ErrBusy, so a busy server tells nobody whether an account
 // exists. The dummy hash is a random salt and a random key, made once per
 // parameter set: no secret ever derives it, so nothing can match it.
-func (h Hasher) DummyVerify(secret string) error {
+func (h Hasher) DummyVerify(secret string) error { return h.dummyVerify(secret, bounded) }
+
+// dummyVerify is DummyVerify with run giving the hashing slot.
+func (h Hasher) dummyVerify(secret string, run func(func()) error) error {
 	p := h.params()
 	v, ok := dummies.Load(p)
 	if !ok {
 		v, _ = dummies.LoadOrStore(p, dummyPHC(p))
 	}
-	_, _, err := h.Verify(secret, v.(string))
+	_, _, err := h.verify(secret, v.(string), run)
 	if errors.Is(err, ErrBusy) {
 		return err
 	}

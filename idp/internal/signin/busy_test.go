@@ -47,3 +47,33 @@ func busyIsNotAWrongPassword(t *testing.T, st storage.Storage) {
 		t.Fatalf("after the bound frees: %v", err)
 	}
 }
+
+// TestBusyIsNotCounted: sign-ins the hashing bound refuses count nothing —
+// not against the account, not against the source — so a flood cannot
+// lock a user out through attempts that were never checked.
+func TestBusyIsNotCounted(t *testing.T) {
+	old := password.SetBound(password.Bound{Concurrency: 1})
+	t.Cleanup(func() { password.SetBound(old) })
+	for _, b := range testenv.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			f := newFixture(t, testenv.OpenStore(t, b.DSN(t), nil))
+			f.user(t, "grace@example.com", storage.StatusActive, goodPassword)
+			release := password.Exhaust()
+			for range 2 * signin.DefaultLockAfter {
+				if _, err := f.auth("grace@example.com", "wrong guess"); !errors.Is(err, password.ErrBusy) {
+					t.Fatalf("Authenticate = %v, want ErrBusy", err)
+				}
+			}
+			release()
+			if n := f.failures(t, signin.AccountKey("grace@example.com")); n != 0 {
+				t.Errorf("account failures after refused attempts: %d, want 0", n)
+			}
+			if n := f.failures(t, signin.SourceKey(source)); n != 0 {
+				t.Errorf("source failures after refused attempts: %d, want 0", n)
+			}
+			if _, err := f.auth("grace@example.com", goodPassword); err != nil {
+				t.Fatalf("the right password after a flood of refused attempts: %v", err)
+			}
+		})
+	}
+}
