@@ -19,6 +19,8 @@ type backendRun struct {
 	SeedSeconds float64     `json:"seed_seconds,omitempty"`
 	SeedMethod  string      `json:"seed_method,omitempty"`
 	Ops         []*opResult `json:"ops"`
+	// Flood is the flood's figures (nil with -flood 0).
+	Flood *floodResult `json:"flood,omitempty"`
 }
 
 // loginChunk bounds how many codes wait between their sign-in and their
@@ -91,7 +93,33 @@ func runBackend(ctx context.Context, name string, o options, stdout, progress io
 		}
 		run.Ops = append(run.Ops, ops...)
 	}
+	p.close()
+	stopServer()
+	if o.flood > 0 {
+		fmt.Fprintf(progress, "%s: flood…\n", name)
+		if run.Flood, err = floodBackend(ctx, name, o, progress); err != nil {
+			return nil, fmt.Errorf("flood: %w", err)
+		}
+	}
 	return run, nil
+}
+
+// floodBackend runs the flood on a fresh database of backend name.
+func floodBackend(ctx context.Context, name string, o options, progress io.Writer) (*floodResult, error) {
+	var db *database
+	var err error
+	switch name {
+	case "sqlite":
+		db, err = newSQLite()
+	case "postgres":
+		db, err = newPostgres(ctx, o.postgres)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer db.drop()
+	return runFlood(ctx, floodConfig{idp: o.idp, dsn: db.dsn, dataDir: db.dataDir,
+		duration: o.flood, conns: o.floodConns, progress: progress})
 }
 
 func openStore(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.Store, error) {
@@ -228,10 +256,10 @@ func httpOps(ctx context.Context, p *provider, n int) ([]*opResult, error) {
 		introspect.result("introspection", kindHTTP),
 	}
 	ops[0].Note = "GET /authorize → GET /login → POST /login (argon2id) → callback redirect with a code; new cookie jar, no SSO session"
-	ops[1].Note = "authorization_code grant with PKCE, client_secret_basic (argon2id); codes made by the login runs"
-	ops[2].Note = "refresh_token grant, client_secret_basic (argon2id), chained through the rotated tokens"
+	ops[1].Note = "authorization_code grant with PKCE, client_secret_basic (generated secret: SHA-256); codes made by the login runs"
+	ops[2].Note = "refresh_token grant, client_secret_basic (generated secret: SHA-256), chained through the rotated tokens"
 	ops[3].Note = "GET userinfo with the bearer access token (JWT)"
-	ops[4].Note = "POST introspection endpoint, client_secret_basic (argon2id)"
+	ops[4].Note = "POST introspection endpoint, client_secret_basic (generated secret: SHA-256)"
 	return ops, nil
 }
 

@@ -22,6 +22,15 @@
 // skipped with a note; the exit status is non-zero only when no backend
 // ran or one failed.
 //
+// The flood (-flood, 10 s by default) runs after the timed operations, on
+// a fresh database of each backend, against the real `idp serve` binary
+// as a child process (-idp, or built with `go build`): -flood-conns loops
+// of wrong-secret requests and as many loops of sign-ins, every request
+// from a random source address, while one client probes discovery and
+// userinfo. It reports the child's peak RSS (VmHWM) and the probe's
+// percentiles, judged against issue 8's targets (peak RSS < 200 MiB, p99
+// < 100 ms).
+//
 // It is a program, not a test: `make bench` runs it.
 package main
 
@@ -38,9 +47,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/keys"
+	"github.com/cliniconnects/identity/idp/internal/password"
 )
 
 func main() {
+	if os.Getenv(probeEnv) != "" {
+		os.Exit(probeMain())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -66,6 +81,11 @@ type options struct {
 	postgres string
 	jsonPath string
 	verbose  bool
+	// flood is how long the flood runs (0 skips it); floodConns how many
+	// loops of each kind; idp the binary it runs ("" builds one).
+	flood      time.Duration
+	floodConns int
+	idp        string
 }
 
 func postgresFromEnv() string {
@@ -88,6 +108,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.postgres, "postgres", postgresFromEnv(), "PostgreSQL server URL the bench may create a database on (env IDP_BENCH_POSTGRES, IDP_TEST_POSTGRES)")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.verbose, "v", false, "log the server's warnings and the bench's progress to stderr")
+	fs.DurationVar(&o.flood, "flood", 10*time.Second, "how long the flood runs against `idp serve` on each backend (0 skips it)")
+	fs.IntVar(&o.floodConns, "flood-conns", floodConns, "parallel loops of wrong-secret requests, and as many of sign-ins, in the flood")
+	fs.StringVar(&o.idp, "idp", "", "the idp binary the flood runs (default: built with go build into a temporary directory)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -111,6 +134,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.seeders < 1 || o.seeders > 8 {
 		return o, fmt.Errorf("-seeders %d: want 1…8", o.seeders)
 	}
+	if o.flood < 0 || o.floodConns < 1 {
+		return o, fmt.Errorf("-flood %v -flood-conns %d: want a duration ≥ 0 and at least 1 loop", o.flood, o.floodConns)
+	}
 	return o, nil
 }
 
@@ -124,6 +150,7 @@ type report struct {
 	GOMAXPROCS int              `json:"gomaxprocs"`
 	N          int              `json:"n"`
 	CPUNote    string           `json:"cpu_note"`
+	Provider   providerInfo     `json:"provider"`
 	Backends   []*backendRun    `json:"backends"`
 	Skipped    []skippedBackend `json:"skipped,omitempty"`
 	Target     *targetResult    `json:"target,omitempty"`
@@ -146,6 +173,27 @@ type targetResult struct {
 
 const cpuNote = "cpu/op is this process's user+sys CPU (client, server and SQLite engine together; " +
 	"not the PostgreSQL server's processes) over the timed runs, divided by n"
+
+// providerInfo is how the provider under test is built: the defaults of
+// `idp serve`.
+type providerInfo struct {
+	KeyBits       int    `json:"rsa_key_bits"`
+	Argon2        string `json:"argon2id"`
+	HashSlots     int    `json:"hash_slots"`
+	HashQueue     int    `json:"hash_queue"`
+	HashMaxWaitMS int64  `json:"hash_max_wait_ms"`
+	HashMemoryMiB int    `json:"hash_memory_bound_mib"`
+}
+
+func newProviderInfo() providerInfo {
+	p, b := password.DefaultParams, password.DefaultBound()
+	return providerInfo{
+		KeyBits:   keys.DefaultBits,
+		Argon2:    fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.Memory, p.Time, p.Threads),
+		HashSlots: b.Concurrency, HashQueue: b.Queue, HashMaxWaitMS: b.MaxWait.Milliseconds(),
+		HashMemoryMiB: b.Concurrency * int(p.Memory) / 1024,
+	}
+}
 
 // skipError is why a backend could not run for a reason outside the
 // provider (PostgreSQL unreachable): the backend is skipped, not failed.
@@ -175,6 +223,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "idpbench: %s %s/%s, %d CPUs (GOMAXPROCS %d); n=%d per operation, sequential, one client; users=%d\n",
 		rep.GoVersion, rep.OS, rep.Arch, rep.NumCPU, rep.GOMAXPROCS, o.n, o.users)
 	fmt.Fprintf(stdout, "idpbench: client and server run in one process: %s\n", cpuNote)
+	rep.Provider = newProviderInfo()
+	pi := rep.Provider
+	fmt.Fprintf(stdout, "idpbench: provider built as `idp serve` builds it: RSA-%d signing keys, argon2id %s; hashing bound %d slots (%d MiB), queue %d, max wait %d ms\n",
+		pi.KeyBits, pi.Argon2, pi.HashSlots, pi.HashMemoryMiB, pi.HashQueue, pi.HashMaxWaitMS)
+	if o.flood > 0 && o.idp == "" {
+		dir, err := os.MkdirTemp("", "idpbench-bin-")
+		if err != nil {
+			fmt.Fprintf(stderr, "idpbench: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		if o.idp, err = buildIDP(ctx, dir); err != nil {
+			fmt.Fprintf(stderr, "idpbench: %v\n", err)
+			return 1
+		}
+	}
 
 	failed := false
 	for _, b := range o.backends {
@@ -198,6 +262,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.Backends = append(rep.Backends, res)
 		fmt.Fprintln(stdout)
 		printTable(stdout, res)
+		if res.Flood != nil {
+			fmt.Fprintln(stdout)
+			printFlood(stdout, b, res.Flood)
+			if !res.Flood.Met {
+				failed = true
+			}
+		}
 	}
 
 	if len(rep.Backends) > 0 {

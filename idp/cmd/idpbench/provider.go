@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/cliniconnects/identity/idp/internal/clients"
 	"github.com/cliniconnects/identity/idp/internal/config"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/server"
@@ -59,9 +60,11 @@ type discovery struct {
 
 const scopes = "openid profile email offline_access"
 
-// startProvider serves server.New on a loopback listener with the
-// production configuration defaults, production password hashing and
-// 2048-bit keys, registers a confidential client and a user with a
+// startProvider serves server.New on a loopback listener built exactly as
+// `idp serve` builds it — the configuration defaults, the zero Hasher
+// (password.DefaultParams) and KeyBits 0 (keys.DefaultBits) — registers
+// two confidential clients with generated secrets (as the admin API and
+// `idp client add --generate-secret` make them) and a user with a
 // password, and reads the discovery document.
 func startProvider(ctx context.Context, st storage.Storage, db *database, logger *slog.Logger) (*provider, error) {
 	var h atomic.Pointer[http.Handler]
@@ -92,9 +95,9 @@ func startProvider(ctx context.Context, st storage.Storage, db *database, logger
 	}
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
-	hasher := password.NewHasher()
+	var hasher password.Hasher // as serve: the zero Hasher, password.DefaultParams
 	handler, err := server.New(ctx, server.Deps{
-		Config: cfg, Store: st, Logger: logger, KEK: kek, Hasher: hasher, KeyBits: 2048,
+		Config: cfg, Store: st, Logger: logger, KEK: kek, Hasher: hasher, KeyBits: 0, // as serve: keys.DefaultBits
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server.New: %w", err)
@@ -103,17 +106,17 @@ func startProvider(ctx context.Context, st storage.Storage, db *database, logger
 
 	// The relying party, the admin API's client and the user, with
 	// production-cost hashes.
-	p.rp = relyingParty{id: "idpbench-rp", secret: "bench-" + randomHex(24),
+	p.rp = relyingParty{id: "idpbench-rp", secret: password.GenerateSecret(),
 		redirectURI: "https://rp.idpbench.example/callback", scope: scopes}
-	if err := registerClient(ctx, st, hasher, p.rp, storage.Client{
+	if err := registerClient(ctx, st, hasher, p.rp, true, storage.Client{
 		Name:                   "idpbench relying party",
 		PostLogoutRedirectURIs: []string{"https://rp.idpbench.example/bye"},
 	}); err != nil {
 		return nil, err
 	}
-	p.admin = relyingParty{id: "idpbench-admin", secret: "bench-" + randomHex(24),
+	p.admin = relyingParty{id: "idpbench-admin", secret: password.GenerateSecret(),
 		redirectURI: "https://admin.idpbench.example/callback", scope: adminScopes}
-	if err := registerClient(ctx, st, hasher, p.admin, storage.Client{
+	if err := registerClient(ctx, st, hasher, p.admin, true, storage.Client{
 		Name: "idpbench admin API client", Scopes: []string{adminapi.Scope},
 	}); err != nil {
 		return nil, err
@@ -147,15 +150,19 @@ func startProvider(ctx context.Context, st storage.Storage, db *database, logger
 	return p, nil
 }
 
-// registerClient registers rp as a confidential client with the
-// authorization_code and refresh_token grants; c gives the other fields.
-func registerClient(ctx context.Context, st storage.Storage, hasher password.Hasher, rp relyingParty, c storage.Client) error {
-	secretHash, err := hasher.Hash(rp.secret)
+// registerClient registers rp as a confidential client, by default with
+// the authorization_code and refresh_token grants; c gives the other
+// fields. generated: rp.secret came from password.GenerateSecret and is
+// stored as its SHA-256 digest; otherwise it is hashed with argon2id.
+func registerClient(ctx context.Context, st storage.Storage, hasher password.Hasher, rp relyingParty, generated bool, c storage.Client) error {
+	secretHash, err := clients.HashSecret(hasher, rp.secret, generated)
 	if err != nil {
 		return err
 	}
 	c.ID, c.SecretHash, c.RedirectURIs = rp.id, secretHash, []string{rp.redirectURI}
-	c.GrantTypes = []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken}
+	if len(c.GrantTypes) == 0 {
+		c.GrantTypes = []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken}
+	}
 	if _, err := st.CreateClient(ctx, c); err != nil {
 		return fmt.Errorf("create client %s: %w", rp.id, err)
 	}

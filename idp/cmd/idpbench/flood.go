@@ -1,0 +1,516 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// The flood's targets (issue 8 §2): under floodConns parallel wrong-secret
+// requests and as many parallel sign-ins, the provider's peak RSS stays
+// under floodRSSLimit and a concurrent discovery/userinfo request answers
+// within floodP99Limit at the 99th percentile.
+const (
+	floodConns    = 200
+	floodRSSLimit = 200 << 20
+	floodP99Limit = 100 * time.Millisecond
+	// probePause spaces the probe's requests, so they sample the whole run.
+	probePause = 20 * time.Millisecond
+)
+
+// floodResult is what one flood measured. The provider runs as its own
+// process (`idp serve`), so its memory is its own: PeakRSSMiB is VmHWM
+// from /proc/<pid>/status, the high-water mark of its resident set.
+type floodResult struct {
+	Seconds        float64 `json:"seconds"`
+	SecretConns    int     `json:"secret_conns"`
+	SigninConns    int     `json:"signin_conns"`
+	BaselineRSSMiB float64 `json:"baseline_rss_mib"` // VmRSS once ready, before the flood
+	PeakRSSMiB     float64 `json:"peak_rss_mib"`     // VmHWM after the flood
+	// Answers counts the flood's answers by kind and status.
+	Answers map[string]map[string]int64 `json:"answers"`
+	Probe   *opResult                   `json:"probe"`
+	// ProbeFailures are probe requests that did not answer 200.
+	ProbeFailures int64 `json:"probe_failures"`
+	// ServerCPU is the provider's user+sys CPU during the flood, in
+	// seconds; LoadCPU the flooding client's (this process).
+	ServerCPU   float64 `json:"server_cpu_s"`
+	LoadCPU     float64 `json:"load_cpu_s"`
+	RSSLimitMiB float64 `json:"rss_limit_mib"`
+	P99LimitMS  float64 `json:"p99_limit_ms"`
+	Met         bool    `json:"met"`
+	Note        string  `json:"note"`
+}
+
+// floodConfig is one flood: the idp binary, a fresh database and data
+// directory, how long and how wide.
+type floodConfig struct {
+	idp      string
+	dsn      string
+	dataDir  string
+	duration time.Duration
+	conns    int
+	progress io.Writer
+}
+
+// buildIDP builds the idp command into dir (CGO_ENABLED=0, as `make
+// build-idp`; without -trimpath, so it shares the build cache with tests).
+func buildIDP(ctx context.Context, dir string) (string, error) {
+	out := filepath.Join(dir, "idp")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/cliniconnects/identity/idp/cmd/idp")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build idp: %w: %s", err, strings.TrimSpace(string(b)))
+	}
+	return out, nil
+}
+
+// floodAccount is who the sign-ins and the probe use.
+type floodAccount struct {
+	rp              relyingParty // generated secret: the probe's tokens
+	victim          relyingParty // argon2id secret: the wrong-secret target
+	email, password string
+}
+
+// seedFlood prepares the database: migrated, a relying party with a
+// generated secret, a confidential client with an argon2id secret (as an
+// operator-typed secret or one from before generated secrets), and a user
+// with a password, all hashed with the production defaults.
+func seedFlood(ctx context.Context, dsn string) (floodAccount, error) {
+	st, err := openStore(ctx, dsn, nil)
+	if err != nil {
+		return floodAccount{}, err
+	}
+	defer st.Close()
+	a := floodAccount{
+		rp: relyingParty{id: "flood-rp", secret: password.GenerateSecret(),
+			redirectURI: "https://rp.idpbench.example/callback", scope: "openid profile offline_access"},
+		victim: relyingParty{id: "flood-victim", secret: "an operator typed this secret " + randomHex(8),
+			redirectURI: "https://victim.idpbench.example/callback", scope: "openid"},
+		email: "flood.signin@idpbench.example", password: "correct horse battery staple " + randomHex(4),
+	}
+	var hasher password.Hasher // the zero Hasher: password.DefaultParams, as serve
+	if err := registerClient(ctx, st, hasher, a.rp, true, storage.Client{Name: "flood relying party"}); err != nil {
+		return a, err
+	}
+	if err := registerClient(ctx, st, hasher, a.victim, false, storage.Client{Name: "flood victim",
+		GrantTypes: []string{storage.GrantClientCredentials}}); err != nil {
+		return a, err
+	}
+	pw, err := hasher.Hash(a.password)
+	if err != nil {
+		return a, err
+	}
+	_, err = st.CreateUser(ctx, storage.User{
+		Type: storage.UserTypeEmployee, GivenName: "Flood", FamilyName: "Signin", Email: a.email,
+		EmailVerified: true, Status: storage.StatusActive, PasswordHash: pw,
+	})
+	return a, err
+}
+
+// child is `idp serve` running as a separate process.
+type child struct {
+	cmd    *exec.Cmd
+	issuer string
+	stderr *tailBuffer
+	done   chan error
+}
+
+// startChild runs `idp serve` on a free loopback port with the default
+// configuration, except that 127.0.0.1 is a trusted proxy: the flood
+// names a random source in X-Forwarded-For on every request, as a
+// distributed attack would, so the per-source throttles cannot help and
+// the hashing bound alone has to hold.
+func startChild(ctx context.Context, idp, dsn, dataDir string) (*child, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	c := &child{issuer: "http://" + addr, stderr: &tailBuffer{max: 8 << 10}, done: make(chan error, 1)}
+	c.cmd = exec.Command(idp, "serve")
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "IDP_") {
+			env = append(env, kv)
+		}
+	}
+	c.cmd.Env = append(env,
+		"IDP_ISSUER="+c.issuer, "IDP_LISTEN="+addr, "IDP_DATA_DIR="+dataDir, "IDP_DATABASE="+dsn,
+		"IDP_LOG_LEVEL=error", "IDP_TRUSTED_PROXIES=127.0.0.1/32",
+	)
+	c.cmd.Stdout = io.Discard
+	c.cmd.Stderr = c.stderr
+	if err := c.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start idp serve: %w", err)
+	}
+	go func() { c.done <- c.cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if err := ctx.Err(); err != nil {
+			c.stop()
+			return nil, err
+		}
+		select {
+		case err := <-c.done:
+			return nil, fmt.Errorf("idp serve exited: %v: %s", err, c.stderr)
+		default:
+		}
+		if resp, err := http.Get(c.issuer + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return c, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			c.stop()
+			return nil, fmt.Errorf("idp serve not ready after 2 minutes: %s", c.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop ends the child (SIGTERM, then SIGKILL after 10 s).
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// cpu is the child's user+sys CPU so far (/proc/<pid>/stat), 0 when
+// unreadable.
+func (c *child) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the ")" that ends the command name: state is the 3rd
+	// field of the line, utime the 14th and stime the 15th.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// memory reads a "VmXXX:  N kB" line of the child's /proc status, in bytes.
+func (c *child) memory(field string) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no %s", c.cmd.Process.Pid, field)
+}
+
+// runFlood starts `idp serve` on a fresh database and floods it for
+// cfg.duration: cfg.conns loops of wrong-secret requests (token,
+// introspection, revocation in turn, against a client whose secret is an
+// argon2id hash) and cfg.conns loops of sign-ins (the browser flow; half
+// the right password of a real user, half unknown emails), every request
+// from a random source address. Meanwhile a separate process probes
+// discovery and userinfo one request at a time. The child's VmHWM is its peak RSS.
+func runFlood(ctx context.Context, cfg floodConfig) (*floodResult, error) {
+	acct, err := seedFlood(ctx, cfg.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	c, err := startChild(ctx, cfg.idp, cfg.dsn, cfg.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer c.stop()
+
+	// The probe's access token: one sign-in and code exchange before the
+	// flood.
+	probeTransport := http.DefaultTransport.(*http.Transport).Clone()
+	p := &provider{issuer: c.issuer, rp: acct.rp, email: acct.email, password: acct.password,
+		transport: probeTransport, api: &http.Client{Transport: probeTransport}}
+	if err := p.getJSON(ctx, c.issuer+"/.well-known/openid-configuration", &p.disc); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	code, err := p.login(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("probe sign-in: %w", err)
+	}
+	tok, err := p.exchange(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("probe code exchange: %w", err)
+	}
+	baseline, err := c.memory("VmRSS")
+	if err != nil {
+		return nil, err
+	}
+
+	fmt.Fprintf(cfg.progress, "flood: %d wrong-secret and %d sign-in loops for %v…\n", cfg.conns, cfg.conns, cfg.duration)
+	fctx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	floodTransport := http.DefaultTransport.(*http.Transport).Clone()
+	floodTransport.MaxIdleConnsPerHost = 2 * cfg.conns
+	fl := &flooder{issuer: c.issuer, disc: p.disc, acct: acct, client: &http.Client{Transport: floodTransport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	var wg sync.WaitGroup
+	for i := range cfg.conns {
+		wg.Go(func() { fl.loop(fctx, "wrong_secret", func() (int, error) { return fl.wrongSecret(fctx, i) }) })
+		wg.Go(func() { fl.loop(fctx, "signin", func() (int, error) { return fl.signIn(fctx, i%2 == 0) }) })
+	}
+	var rep probeReport
+	var probeErr error
+	wg.Go(func() {
+		rep, probeErr = runProbeProcess(ctx, probeConfig{Issuer: c.issuer, Token: tok.AccessToken,
+			Duration: cfg.duration, Pause: probePause})
+	})
+	start, cpu0, load0 := time.Now(), c.cpu(), cpuTime()
+	wg.Wait()
+	elapsed, serverCPU, loadCPU := time.Since(start), c.cpu()-cpu0, cpuTime()-load0
+	floodTransport.CloseIdleConnections()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	peak, err := c.memory("VmHWM")
+	if err != nil {
+		return nil, err
+	}
+	if probeErr != nil {
+		return nil, probeErr
+	}
+	probe := sampler{lat: rep.Latencies}
+	r := &floodResult{
+		Seconds: round3(elapsed.Seconds()), SecretConns: cfg.conns, SigninConns: cfg.conns,
+		BaselineRSSMiB: mib(baseline), PeakRSSMiB: mib(peak), Answers: fl.answers(),
+		Probe: probe.result("flood.probe", kindHTTP), ProbeFailures: rep.Failures,
+		ServerCPU: round3(serverCPU.Seconds()), LoadCPU: round3(loadCPU.Seconds()),
+		RSSLimitMiB: mib(floodRSSLimit), P99LimitMS: ms(floodP99Limit),
+	}
+	r.Probe.Note = "discovery and userinfo, one at a time, from a separate process, during the flood"
+	r.Met = peak < floodRSSLimit && r.Probe.P99MS < ms(floodP99Limit) && r.ProbeFailures == 0
+	verdict := "MET"
+	if !r.Met {
+		verdict = "NOT MET"
+	}
+	r.Note = fmt.Sprintf("flood target (peak RSS < %.0f MiB, probe p99 < %.0f ms, no probe failures): %s — peak RSS %.1f MiB (%.1f MiB before), probe p99 %.2f ms over %d requests, %d failed",
+		r.RSSLimitMiB, r.P99LimitMS, verdict, r.PeakRSSMiB, r.BaselineRSSMiB, r.Probe.P99MS, r.Probe.N, r.ProbeFailures)
+	return r, nil
+}
+
+func mib(b int64) float64 { return round3(float64(b) / (1 << 20)) }
+
+// flooder sends the flood's requests and counts the answers.
+type flooder struct {
+	issuer string
+	disc   discovery
+	acct   floodAccount
+	client *http.Client
+
+	mu     sync.Mutex
+	counts map[string]map[string]int64
+}
+
+// loop repeats send until ctx ends, counting its answers under kind.
+func (f *flooder) loop(ctx context.Context, kind string, send func() (int, error)) {
+	for ctx.Err() == nil {
+		status, err := send()
+		if ctx.Err() != nil {
+			return // cut off by the end of the flood: not an answer
+		}
+		key := strconv.Itoa(status)
+		if err != nil {
+			key = "error"
+		}
+		f.mu.Lock()
+		if f.counts == nil {
+			f.counts = map[string]map[string]int64{}
+		}
+		if f.counts[kind] == nil {
+			f.counts[kind] = map[string]int64{}
+		}
+		f.counts[kind][key]++
+		f.mu.Unlock()
+		if err != nil {
+			time.Sleep(10 * time.Millisecond) // a refused connection must not spin
+		}
+	}
+}
+
+func (f *flooder) answers() map[string]map[string]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts
+}
+
+// randomSource is a random address in 10.0.0.0/8.
+func randomSource() string {
+	return fmt.Sprintf("10.%d.%d.%d", rand.IntN(256), rand.IntN(256), 1+rand.IntN(254))
+}
+
+// wrongSecret sends one request with a wrong secret for the argon2id
+// client, to the token, introspection or revocation endpoint in turn.
+func (f *flooder) wrongSecret(ctx context.Context, i int) (int, error) {
+	var endpoint string
+	form := url.Values{}
+	switch i % 3 {
+	case 0:
+		endpoint = f.disc.Token
+		form.Set("grant_type", "client_credentials")
+	case 1:
+		endpoint = f.disc.Introspection
+		form.Set("token", "x")
+	default:
+		endpoint = f.issuer + "/revoke"
+		form.Set("token", "x")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", randomSource())
+	req.SetBasicAuth(url.QueryEscape(f.acct.victim.id), url.QueryEscape("wrong "+randomHex(8)))
+	return f.send(req)
+}
+
+// signIn is one browser sign-in: GET /authorize, then POST /login with
+// the real user's password (right) or an unknown email. Its status is the
+// sign-in POST's: a redirect on success, 401 for wrong credentials, 503
+// when hashing is at capacity.
+func (f *flooder) signIn(ctx context.Context, right bool) (int, error) {
+	src := randomSource()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Transport: f.client.Transport, Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if !strings.HasPrefix(req.URL.String(), f.issuer+"/") {
+			return http.ErrUseLastResponse
+		}
+		req.Header.Set("X-Forwarded-For", src)
+		return nil
+	}}
+	fl := newPKCE()
+	rp := f.acct.rp
+	q := url.Values{
+		"response_type": {"code"}, "client_id": {rp.id}, "redirect_uri": {rp.redirectURI},
+		"scope": {rp.scope}, "state": {fl.state}, "nonce": {fl.nonce},
+		"code_challenge": {fl.challenge()}, "code_challenge_method": {"S256"},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.disc.Authorization+"?"+q.Encode(), nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("X-Forwarded-For", src)
+	form, err := readAll(c.Do(req))
+	if err != nil {
+		return 0, err
+	}
+	m := authRequestIDRE.FindStringSubmatch(form.body)
+	if m == nil {
+		return form.status, nil // no form: the status says why
+	}
+	email, pw := f.acct.email, f.acct.password
+	if !right {
+		email, pw = "nobody-"+randomHex(6)+"@idpbench.example", "a wrong password "+randomHex(4)
+	}
+	post := url.Values{"authRequestID": {m[1]}, "email": {email}, "password": {pw}}
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, f.issuer+"/login", strings.NewReader(post.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", src)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	back, err := readAll(c.Do(req))
+	return back.status, err
+}
+
+func (f *flooder) send(req *http.Request) (int, error) {
+	r, err := readAll(f.client.Do(req))
+	return r.status, err
+}
+
+func readAll(resp *http.Response, err error) (response, error) {
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}, err
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = slices.Clone(t.b[len(t.b)-t.max:])
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
+}
+
+// printFlood writes a flood's figures.
+func printFlood(w io.Writer, backend string, r *floodResult) {
+	fmt.Fprintf(w, "%s flood: %.1f s, %d wrong-secret + %d sign-in loops, every request from a random source\n",
+		backend, r.Seconds, r.SecretConns, r.SigninConns)
+	for _, kind := range []string{"wrong_secret", "signin"} {
+		counts := r.Answers[kind]
+		keys := make([]string, 0, len(counts))
+		var total int64
+		for k, n := range counts {
+			keys = append(keys, k)
+			total += n
+		}
+		slices.Sort(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s×%d", k, counts[k]))
+		}
+		fmt.Fprintf(w, "  %-12s %6d answers (%.0f/s): %s\n", kind, total, float64(total)/r.Seconds, strings.Join(parts, " "))
+	}
+	fmt.Fprintf(w, "  provider RSS: %.1f MiB before, peak (VmHWM) %.1f MiB; provider CPU %.1f s, flooding client CPU %.1f s\n",
+		r.BaselineRSSMiB, r.PeakRSSMiB, r.ServerCPU, r.LoadCPU)
+	fmt.Fprintf(w, "  probe (discovery/userinfo): n=%d p50 %s p95 %s p99 %s max %s, %d failed\n",
+		r.Probe.N, fmtMS(r.Probe.P50MS), fmtMS(r.Probe.P95MS), fmtMS(r.Probe.P99MS), fmtMS(r.Probe.MaxMS), r.ProbeFailures)
+	fmt.Fprintf(w, "  %s\n", r.Note)
+}
