@@ -92,8 +92,7 @@ func current() *limiter {
 // bounded runs fn in a hashing slot, or returns ErrBusy. Every argon2id
 // computation in this package goes through it.
 func bounded(fn func()) error {
-	l := current()
-	release, err := l.acquire()
+	release, err := current().acquire()
 	if err != nil {
 		return err
 	}
