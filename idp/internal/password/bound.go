@@ -37,10 +37,12 @@ type Bound struct {
 // two CPUs (of NumCPU and GOMAXPROCS, the fewer), at least one, so that
 // however hard the hashing is pushed the other half of the CPUs is left
 // to everything else (discovery, token, userinfo answer in milliseconds
-// during a flood); four waiters per slot; half a second of waiting.
+// during a flood); 32 waiters per slot, about what one slot serves in the
+// one second a waiter may wait. Waiters hold no hashing memory, only their
+// request.
 func DefaultBound() Bound {
 	n := max(1, min(runtime.NumCPU(), runtime.GOMAXPROCS(0))/2)
-	return Bound{Concurrency: n, Queue: 4 * n, MaxWait: 500 * time.Millisecond}
+	return Bound{Concurrency: n, Queue: 32 * n, MaxWait: time.Second}
 }
 
 // limiter is the bound in force: slots holds a token per running hash,

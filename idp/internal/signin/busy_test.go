@@ -2,7 +2,9 @@ package signin_test
 
 import (
 	"errors"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/signin"
@@ -76,4 +78,13 @@ func TestBusyIsNotCounted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// roomyBound lets every parallel attempt of a test wait for its hashing
+// slot, for tests about counting rather than about the bound: a sign-in
+// holds its slot through its store round trips, which take long on a
+// loaded machine.
+func roomyBound(t *testing.T) {
+	old := password.SetBound(password.Bound{Concurrency: runtime.NumCPU(), Queue: 1000, MaxWait: time.Minute})
+	t.Cleanup(func() { password.SetBound(old) })
 }

@@ -347,6 +347,7 @@ func TestRehashOnParameterChange(t *testing.T) {
 }
 
 func TestParallelFailuresAreCountedExactly(t *testing.T) {
+	roomyBound(t) // about counting, not the hashing bound
 	eachStore(t, func(t *testing.T, st storage.Storage) {
 		f := newFixture(t, st)
 		f.svc.LockAfter, f.svc.SourceLimit = 100, 100
@@ -371,6 +372,7 @@ func TestParallelFailuresAreCountedExactly(t *testing.T) {
 
 // Parallel guesses cannot get more passwords checked than the limit allows.
 func TestParallelGuessesStopAtTheLimit(t *testing.T) {
+	roomyBound(t) // about counting, not the hashing bound
 	eachStore(t, func(t *testing.T, st storage.Storage) {
 		f := newFixture(t, st)
 		f.svc.SourceLimit = 1000
