@@ -130,8 +130,17 @@ func seedFlood(ctx context.Context, dsn string) (floodAccount, error) {
 type child struct {
 	cmd    *exec.Cmd
 	issuer string
-	stderr *tailBuffer
+	log    string // the file its stderr goes to
 	done   chan error
+}
+
+// logTail is the end of the child's log, for an error message.
+func (c *child) logTail() string {
+	b, _ := os.ReadFile(c.log)
+	if len(b) > 4<<10 {
+		b = b[len(b)-4<<10:]
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // startChild runs `idp serve` on a free loopback port with the default
@@ -146,7 +155,7 @@ func startChild(ctx context.Context, idp, dsn, dataDir string) (*child, error) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	c := &child{issuer: "http://" + addr, stderr: &tailBuffer{max: 8 << 10}, done: make(chan error, 1)}
+	c := &child{issuer: "http://" + addr, done: make(chan error, 1)}
 	c.cmd = exec.Command(idp, "serve")
 	env := []string{}
 	for _, kv := range os.Environ() {
@@ -158,8 +167,16 @@ func startChild(ctx context.Context, idp, dsn, dataDir string) (*child, error) {
 		"IDP_ISSUER="+c.issuer, "IDP_LISTEN="+addr, "IDP_DATA_DIR="+dataDir, "IDP_DATABASE="+dsn,
 		"IDP_LOG_LEVEL=error", "IDP_TRUSTED_PROXIES=127.0.0.1/32",
 	)
+	// The log goes to a file: a pipe would make this process read every
+	// line the flood makes the provider write.
+	logFile, err := os.Create(filepath.Join(dataDir, "idp-serve.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close() // the child has its own descriptor
+	c.log = logFile.Name()
 	c.cmd.Stdout = io.Discard
-	c.cmd.Stderr = c.stderr
+	c.cmd.Stderr = logFile
 	if err := c.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start idp serve: %w", err)
 	}
@@ -172,7 +189,7 @@ func startChild(ctx context.Context, idp, dsn, dataDir string) (*child, error) {
 		}
 		select {
 		case err := <-c.done:
-			return nil, fmt.Errorf("idp serve exited: %v: %s", err, c.stderr)
+			return nil, fmt.Errorf("idp serve exited: %v: %s", err, c.logTail())
 		default:
 		}
 		if resp, err := http.Get(c.issuer + "/readyz"); err == nil {
@@ -183,7 +200,7 @@ func startChild(ctx context.Context, idp, dsn, dataDir string) (*child, error) {
 		}
 		if time.Now().After(deadline) {
 			c.stop()
-			return nil, fmt.Errorf("idp serve not ready after 2 minutes: %s", c.stderr)
+			return nil, fmt.Errorf("idp serve not ready after 2 minutes: %s", c.logTail())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -464,29 +481,6 @@ func readAll(resp *http.Response, err error) (response, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}, err
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = slices.Clone(t.b[len(t.b)-t.max:])
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.b))
 }
 
 // printFlood writes a flood's figures.
