@@ -101,11 +101,12 @@ test: deps build-adminapp ## build the admin app, then run every module's tests 
 # idp/cmd/idpbench: latency percentiles and CPU per operation (sign-in,
 # token, refresh, userinfo, introspection; user list and search on 100,000
 # users) on SQLite and PostgreSQL (IDP_BENCH_POSTGRES, else
-# IDP_TEST_POSTGRES, else local; skipped with a note when unreachable).
-bench: ## latency percentiles and CPU per operation on SQLite and PostgreSQL (extra flags: BENCHFLAGS=...)
+# IDP_TEST_POSTGRES, else local; skipped with a note when unreachable),
+# then a 10 s flood of the real bin/idp (peak RSS, probe p99).
+bench: build-idp ## latency percentiles and CPU per operation, and the flood, on SQLite and PostgreSQL (extra flags: BENCHFLAGS=...)
 	@mkdir -p $(BIN)
 	@CGO_ENABLED=0 $(GO) build -o $(BIN)/idpbench ./idp/cmd/idpbench
-	$(BIN)/idpbench -backend both -n 200 -users 100000 $(BENCHFLAGS)
+	$(BIN)/idpbench -backend both -n 200 -users 100000 -idp $(BIN)/idp $(BENCHFLAGS)
 
 lint: deps-fyne ## gofmt check and go vet for every module
 	@out="$$(gofmt -l $(MODULES))"; \

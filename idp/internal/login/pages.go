@@ -11,7 +11,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/password"
 )
 
-// The page for a request the process-wide hashing bound refused.
+// The page for a request refused because the provider is at capacity.
 const (
 	titleBusy = "Please try again"
 	msgBusy   = "Too many people are signing in right now. Please wait a moment and try again."
@@ -29,6 +29,14 @@ func (h *Handler) RenderError(w http.ResponseWriter, r *http.Request, status int
 	h.render(w, r, status, pageError, errorPage{Title: title, Message: message})
 }
 
+// RenderBusy answers 503 with a Retry-After and the "please try again"
+// page: the provider is at capacity (hashing, or the server's admission
+// bound), nothing was checked.
+func (h *Handler) RenderBusy(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(password.RetryAfter.Seconds())))
+	h.RenderError(w, r, http.StatusServiceUnavailable, titleBusy, msgBusy)
+}
+
 // internalError logs err and shows the generic "something went wrong" page;
 // when a password could not be checked or hashed because the process-wide
 // hashing bound is exhausted (password.ErrBusy), it answers 503 with a
@@ -36,8 +44,7 @@ func (h *Handler) RenderError(w http.ResponseWriter, r *http.Request, status int
 func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	if errors.Is(err, password.ErrBusy) {
 		h.log.WarnContext(r.Context(), "login: "+what+": hashing at capacity")
-		w.Header().Set("Retry-After", strconv.Itoa(int(password.RetryAfter.Seconds())))
-		h.RenderError(w, r, http.StatusServiceUnavailable, titleBusy, msgBusy)
+		h.RenderBusy(w, r)
 		return
 	}
 	h.log.ErrorContext(r.Context(), "login: "+what, "err", err)

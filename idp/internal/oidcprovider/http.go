@@ -120,6 +120,14 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
+// WriteOAuthError writes an OAuth error answer ({"error", "error_description"},
+// RFC 6749 §5.2), not to be cached: for answers the server gives on the
+// OAuth endpoints before they are reached (413, 503).
+func WriteOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	noStore(w)
+	writeOAuthError(w, status, code, desc)
+}
+
 func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

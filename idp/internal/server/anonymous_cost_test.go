@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/config"
 	"github.com/cliniconnects/identity/idp/internal/oidcprovider"
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/server"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
@@ -32,6 +34,7 @@ func TestAnonymousCost(t *testing.T) {
 		{"generated client secret", testGeneratedSecret},
 		{"request bodies capped", testBodyCap},
 		{"authorization request parameters capped", testParamCap},
+		{"admission bound spares the cheap endpoints", testAdmission},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -349,5 +352,74 @@ func testParamCap(t *testing.T, e *env) {
 		if p.StatusCode != http.StatusBadRequest || p.Header.Get("Location") != "" || !strings.Contains(p.body, "too long") {
 			t.Errorf("%s of %d bytes: %d Location %q %.200s; want the error page", param, len(long), p.StatusCode, p.Header.Get("Location"), p.body)
 		}
+	}
+}
+
+// testAdmission: with every admission slot taken (here by a token request
+// waiting for a hashing slot) and no room to wait, the requests that make
+// the provider work for an unknown caller get 503 with Retry-After at
+// once, while discovery, JWKS, userinfo and health still answer.
+func testAdmission(t *testing.T, e *env) {
+	c := e.createClient(t, grants(storage.GrantClientCredentials, storage.GrantAuthorizationCode)) // argon2id secret
+	u := e.createUser(t, storage.UserTypeEmployee)
+	_, tok, _ := e.login(t, c, u)
+
+	// One admission slot, no queue.
+	e.admission = server.Admission{Concurrency: 1, MaxWait: time.Second}
+	e.sw.set(e.instance(e.store))
+	e.admission = server.Admission{}
+	defer e.sw.set(e.instance(e.store))
+
+	// A token request that waits for a hashing slot holds the admission
+	// slot meanwhile.
+	old := password.SetBound(password.Bound{Concurrency: 1, Queue: 8, MaxWait: time.Minute})
+	defer password.SetBound(old)
+	free := password.Exhaust()
+	defer free()
+	held := make(chan answer, 1)
+	go func() {
+		held <- e.postFrom(t, "192.0.2.90", "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, c.ID, c.secret)
+	}()
+	// Wait until it does: a page is refused.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if p := e.browser().get(t, e.issuer+"/forgot"); p.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the waiting token request never held the admission slot")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	a := e.postFrom(t, "192.0.2.91", "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, c.ID, c.secret)
+	if a.status != http.StatusServiceUnavailable || a.json["error"] != "temporarily_unavailable" || a.header.Get("Retry-After") == "" {
+		t.Errorf("token endpoint at capacity: %d Retry-After %q %s", a.status, a.header.Get("Retry-After"), a.body)
+	}
+
+	for _, path := range []string{"/authorize?client_id=" + c.ID, "/login", "/forgot"} {
+		p := e.browser().get(t, e.issuer+path)
+		if p.StatusCode != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" || !strings.Contains(p.body, "try again") {
+			t.Errorf("GET %s at capacity: %d Retry-After %q: %.200s", path, p.StatusCode, p.Header.Get("Retry-After"), p.body)
+		}
+	}
+	if a := e.postFrom(t, "192.0.2.92", "/oauth/introspect", url.Values{"token": {"x"}}, c.ID, c.secret); a.status != http.StatusServiceUnavailable {
+		t.Errorf("introspection at capacity: %d %s", a.status, a.body)
+	}
+	for _, path := range []string{"/.well-known/openid-configuration", "/keys", "/healthz", "/readyz"} {
+		resp, err := http.Get(e.issuer + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s at capacity: %d, want 200", path, resp.StatusCode)
+		}
+	}
+	if resp, m := e.userinfo(t, http.MethodGet, tok.AccessToken); resp.StatusCode != http.StatusOK || m["sub"] != u.ID {
+		t.Errorf("userinfo at capacity: %d %v", resp.StatusCode, m)
+	}
+
+	free()
+	if a := <-held; a.status != http.StatusOK {
+		t.Errorf("the admitted token request: %d %s", a.status, a.body)
 	}
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,13 +36,8 @@ func limitBodies(page func(w http.ResponseWriter, r *http.Request, status int, t
 		if r.ContentLength > MaxBodyBytes {
 			w.Header().Set("Connection", "close")
 			if oauthEndpoint(r.URL.Path) {
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Cache-Control", "no-store")
-				w.WriteHeader(http.StatusRequestEntityTooLarge)
-				_ = json.NewEncoder(w).Encode(map[string]string{
-					"error":             "invalid_request",
-					"error_description": "the request body is larger than " + strconv.Itoa(MaxBodyBytes) + " bytes",
-				})
+				oidcprovider.WriteOAuthError(w, http.StatusRequestEntityTooLarge, "invalid_request",
+					"the request body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes")
 				return
 			}
 			page(w, r, http.StatusRequestEntityTooLarge, titleTooLarge, msgTooLarge)

@@ -91,7 +91,14 @@ type env struct {
 	now func() time.Time
 	// edit, when set before start, changes the test configuration.
 	edit func(*config.Config)
+	// admission, when set before instance is called, bounds the servers'
+	// requests; the zero value is roomyAdmission.
+	admission server.Admission
 }
+
+// roomyAdmission lets every request of a functional test in, however
+// slow the machine: the admission bound has tests of its own.
+var roomyAdmission = server.Admission{Concurrency: 256, Queue: 1024, MaxWait: time.Minute}
 
 func testConfig(issuer string) config.Config {
 	return config.Config{
@@ -146,6 +153,7 @@ func (e *env) instance(st storage.Storage) http.Handler {
 	e.t.Helper()
 	h, err := server.New(e.t.Context(), server.Deps{
 		Config: e.cfg, Store: st, Logger: cmp.Or(e.logger, testLogger()), KEK: e.kek, Hasher: cheapHasher, KeyBits: 2048, Now: e.now,
+		Admission: cmp.Or(e.admission, roomyAdmission),
 	})
 	if err != nil {
 		e.t.Fatalf("server.New: %v", err)

@@ -273,7 +273,7 @@ func newMailEnv(t *testing.T, b backend, logger ...*slog.Logger) *mailEnv {
 	e.store = openStore(t, b.dsn(t))
 	h, err := server.New(t.Context(), server.Deps{
 		Config: e.cfg, Store: e.store, Logger: log, Now: me.clock.Now, KEK: e.kek,
-		Hasher: cheapHasher, KeyBits: 2048, MailPoll: 25 * time.Millisecond,
+		Hasher: cheapHasher, KeyBits: 2048, MailPoll: 25 * time.Millisecond, Admission: roomyAdmission,
 	})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)

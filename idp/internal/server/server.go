@@ -57,6 +57,9 @@ type Deps struct {
 	// configuration names (notify.NewSMSSender: webhook, Twilio, files on
 	// a loopback issuer, or none).
 	SMSSender notify.SMSSender
+	// Admission bounds the requests that work for unknown callers; the
+	// zero value means DefaultAdmission().
+	Admission Admission
 }
 
 // DefaultMaintenanceEvery is the period of the background loop.
@@ -207,7 +210,12 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	mux.Handle("/", prov)
 
 	go maintain(ctx, d, km)
-	return clientAddr(cfg.TrustedProxies, securityHeaders(cfg.Secure(), limitBodies(pages.RenderError, mux))), nil
+	adm := d.Admission
+	if adm == (Admission{}) {
+		adm = DefaultAdmission()
+	}
+	return clientAddr(cfg.TrustedProxies, securityHeaders(cfg.Secure(),
+		limitBodies(pages.RenderError, admit(adm, pages.RenderBusy, mux)))), nil
 }
 
 // maintain keeps a next signing key published, retires superseded ones and
