@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
@@ -20,7 +21,8 @@ var errPINChanged = errors.New("account: PIN changed during sign-in")
 // number, not an active clinician, no PIN, a PIN bound to another number,
 // a wrong PIN, a PIN just voided); a *signin.LockedError while the number
 // or the source is locked; a *FieldError for text that is not a phone
-// number.
+// number; an error wrapping password.ErrBusy when hashing is at capacity
+// (nothing was checked or counted).
 //
 // The attempt is counted before the PIN is checked, atomically, so
 // parallel attempts get no more guesses than the limits: PINLockAfter
@@ -38,6 +40,14 @@ func (m *Mobile) AuthenticatePIN(ctx context.Context, phone, pinText, sourceAddr
 		m.log().InfoContext(ctx, "PIN sign-in refused: source throttled")
 		return storage.User{}, err
 	}
+	// A hashing slot before anything is counted: an attempt the
+	// process-wide bound refuses (password.ErrBusy) is neither checked nor
+	// counted, so a flood cannot lock or void anyone's PIN.
+	slot, err := m.Hasher.Reserve()
+	if err != nil {
+		return storage.User{}, fmt.Errorf("account: %w", err)
+	}
+	defer slot.Release()
 	u, err := m.Store.GetUserByPhone(ctx, num)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.User{}, fmt.Errorf("account: looking up phone: %w", err)
@@ -51,7 +61,7 @@ func (m *Mobile) AuthenticatePIN(ctx context.Context, phone, pinText, sourceAddr
 		usable = cred.PINHash != "" && cred.State == storage.MobileActive && cred.Phone == num
 	}
 	if !usable {
-		return storage.User{}, m.failUnusable(ctx, num, pinText, sourceAddr, now)
+		return storage.User{}, m.failUnusable(ctx, slot, num, pinText, sourceAddr, now)
 	}
 
 	c, err := m.Store.CountPINAttempt(ctx, u.ID, storage.PINAttempt{
@@ -63,13 +73,14 @@ func (m *Mobile) AuthenticatePIN(ctx context.Context, phone, pinText, sourceAddr
 			return storage.User{}, &signin.LockedError{RetryAfter: c.LockedUntil.Sub(now)}
 		}
 		// Counted out but not voided yet (a void that failed): void now.
-		m.Hasher.DummyVerify(pinText)
+		_ = slot.DummyVerify(pinText)
 		return storage.User{}, m.voidPIN(ctx, u, c, sourceAddr, now)
 	}
 	if err != nil {
 		return storage.User{}, fmt.Errorf("account: counting PIN attempt: %w", err)
 	}
-	ok, needsRehash, err := m.Hasher.Verify(pinText, c.PINHash)
+	ok, needsRehash, err := slot.Verify(pinText, c.PINHash)
+	slot.Release() // a rehash takes a slot of its own
 	if err != nil {
 		m.log().ErrorContext(ctx, "PIN sign-in: stored PIN hash is unusable", "user", u.ID, "err", err)
 	}
@@ -106,7 +117,7 @@ func (m *Mobile) AuthenticatePIN(ctx context.Context, phone, pinText, sourceAddr
 // as a wrong PIN is answered: one dummy argon2id verification, counted and
 // locked under the number's throttle key (PINLockAfter failures within a
 // day lock it for PINLockFor) and the source's.
-func (m *Mobile) failUnusable(ctx context.Context, num, pinText, source string, now time.Time) error {
+func (m *Mobile) failUnusable(ctx context.Context, slot *password.Reservation, num, pinText, source string, now time.Time) error {
 	key := pinNumberKey(num)
 	t, err := m.Store.GetThrottle(ctx, key)
 	if err != nil {
@@ -115,7 +126,7 @@ func (m *Mobile) failUnusable(ctx context.Context, num, pinText, source string, 
 	if t.LockedUntil.After(now) {
 		return &signin.LockedError{RetryAfter: t.LockedUntil.Sub(now)}
 	}
-	m.Hasher.DummyVerify(pinText)
+	_ = slot.DummyVerify(pinText) // the slot is held: never refused
 	t, err = m.Store.RecordFailure(ctx, key, storage.Failure{
 		Now: now, ResetBefore: now.Add(-smsDay), LockAfter: PINLockAfter, LockUntil: now.Add(PINLockFor),
 	})

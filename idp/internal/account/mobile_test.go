@@ -492,6 +492,7 @@ func TestPINLockThenVoid(t *testing.T) {
 
 // Parallel wrong PINs get no more than five guesses.
 func TestPINParallelAttempts(t *testing.T) {
+	roomyBound(t) // about counting, not the hashing bound
 	testenv.EachStore(t, func(t *testing.T, st storage.Storage) {
 		f := newMobileFixture(t, st)
 		ctx := context.Background()

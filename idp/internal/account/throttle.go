@@ -52,6 +52,13 @@ func (s *Service) countRequest(ctx context.Context, key string, limit int, windo
 	if t.LockedUntil.After(now) {
 		return ErrThrottled
 	}
+	// A hashing slot before the attempt is counted: one the process-wide
+	// bound refuses (password.ErrBusy) is neither checked nor counted.
+	slot, err := s.Hasher.Reserve()
+	if err != nil {
+		return fmt.Errorf("account: checking the current password: %w", err)
+	}
+	defer slot.Release()
 	t, err = s.Store.RecordFailure(ctx, key, storage.Failure{
 		Now: now, ResetBefore: now.Add(-window), LockAfter: limit, LockUntil: now.Add(window),
 	})
@@ -82,6 +89,13 @@ func (s *Service) reauthenticate(ctx context.Context, u storage.User, pw string)
 	if t.LockedUntil.After(now) {
 		return ErrThrottled
 	}
+	// A hashing slot before the attempt is counted: one the process-wide
+	// bound refuses (password.ErrBusy) is neither checked nor counted.
+	slot, err := s.Hasher.Reserve()
+	if err != nil {
+		return fmt.Errorf("account: checking the current password: %w", err)
+	}
+	defer slot.Release()
 	t, err = s.Store.RecordFailure(ctx, key, storage.Failure{
 		Now: now, ResetBefore: now.Add(-reauthLockFor), LockAfter: reauthLockAfter, LockUntil: now.Add(reauthLockFor),
 	})
@@ -92,10 +106,10 @@ func (s *Service) reauthenticate(ctx context.Context, u storage.User, pw string)
 		return ErrThrottled
 	}
 	if u.PasswordHash == "" {
-		s.Hasher.DummyVerify(pw)
+		_ = slot.DummyVerify(pw) // the slot is held: never refused
 		return ErrWrongPassword
 	}
-	ok, _, err := s.Hasher.Verify(pw, u.PasswordHash)
+	ok, _, err := slot.Verify(pw, u.PasswordHash)
 	if err != nil {
 		return fmt.Errorf("account: verifying current password: %w", err)
 	}

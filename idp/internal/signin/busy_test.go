@@ -31,7 +31,7 @@ func busyIsNotAWrongPassword(t *testing.T, st storage.Storage) {
 	f.user(t, "grace@example.com", storage.StatusActive, goodPassword)
 	f.user(t, "nopassword@example.com", storage.StatusActive, "")
 	release := password.Exhaust()
-	defer release()
+	t.Cleanup(release)
 	for _, tc := range []struct{ name, email, pw string }{
 		{"right password", "grace@example.com", goodPassword},
 		{"wrong password", "grace@example.com", "wrong"},
@@ -61,6 +61,7 @@ func TestBusyIsNotCounted(t *testing.T) {
 			f := newFixture(t, testenv.OpenStore(t, b.DSN(t), nil))
 			f.user(t, "grace@example.com", storage.StatusActive, goodPassword)
 			release := password.Exhaust()
+			t.Cleanup(release)
 			for range 2 * signin.DefaultLockAfter {
 				if _, err := f.auth("grace@example.com", "wrong guess"); !errors.Is(err, password.ErrBusy) {
 					t.Fatalf("Authenticate = %v, want ErrBusy", err)

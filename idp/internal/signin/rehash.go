@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
@@ -14,8 +15,8 @@ var errPasswordChanged = errors.New("signin: password changed during rehash")
 // rehash stores a fresh hash of pw made with the current parameters, unless
 // the stored hash changed since u was read (a reset won the race). Failure
 // is logged and does not fail the sign-in: the old hash still works.
-func (s *Service) rehash(ctx context.Context, log *slog.Logger, u storage.User, pw string) storage.User {
-	phc, err := s.Hasher.Hash(pw)
+func (s *Service) rehash(ctx context.Context, log *slog.Logger, slot *password.Reservation, u storage.User, pw string) storage.User {
+	phc, err := slot.Hash(pw)
 	if err != nil {
 		log.WarnContext(ctx, "sign-in: rehashing password", "user", u.ID, "err", err)
 		return u

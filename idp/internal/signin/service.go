@@ -65,7 +65,9 @@ func (s *Service) RememberDevice(w http.ResponseWriter, u storage.User) { s.Devi
 // Authenticate checks email and password for a sign-in from sourceAddr (the
 // client's IP address; "" skips the per-source limit) in a browser that
 // sent deviceCookie (DeviceCookie; "" for none). It returns the user on
-// success, ErrInvalidCredentials, a *LockedError, or a wrapped store error.
+// success, ErrInvalidCredentials, a *LockedError, an error wrapping
+// password.ErrBusy (hashing at capacity: nothing was checked or counted;
+// answer 503), or a wrapped store error.
 //
 // An attempt with a valid device cookie of the account it is for is
 // counted against that device ("device:<nonce>") and passes the account
@@ -121,6 +123,16 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, sourceAddr, devic
 		return storage.User{}, lockedFor(prev, now)
 	}
 
+	// Take a hashing slot before counting the attempt: one the
+	// process-wide bound refuses is refused here, uncounted, since nothing
+	// will be checked.
+	slot, err := s.Hasher.Reserve()
+	if err != nil {
+		log.InfoContext(ctx, "sign-in refused: hashing at capacity")
+		return storage.User{}, fmt.Errorf("signin: %w", err)
+	}
+	defer slot.Release()
+
 	// Count the attempt before checking it.
 	var ctr storage.Throttle
 	if key != "" {
@@ -138,7 +150,8 @@ func (s *Service) Authenticate(ctx context.Context, email, pw, sourceAddr, devic
 		}
 	}
 
-	u, reason := s.verify(ctx, log, email, u, known, pw)
+	u, reason := s.verify(ctx, log, slot, email, u, known, pw)
+	slot.Release() // not held through the audit and the delay
 	ev := event{user: u, source: sourceAddr, trusted: trusted}
 	if reason == "" {
 		if key != "" {
@@ -194,22 +207,23 @@ func (s *Service) lookup(ctx context.Context, email string) (u storage.User, kno
 }
 
 // verify checks pw for the account lookup found, spending one argon2id
-// verification whatever the outcome. reason is "" on success, else why the
-// sign-in fails (for the log and the audit entry); u is returned, rehashed
-// when its hash used older parameters.
-func (s *Service) verify(ctx context.Context, log *slog.Logger, email string, u storage.User, known bool, pw string) (storage.User, string) {
+// verification in slot whatever the outcome (the slot is held, so it is
+// never refused). reason is "" on success, else why the sign-in fails (for
+// the log and the audit entry); u is returned, rehashed when its hash used
+// older parameters.
+func (s *Service) verify(ctx context.Context, log *slog.Logger, slot *password.Reservation, email string, u storage.User, known bool, pw string) (storage.User, string) {
 	switch {
 	case email == "" || len(email) > maxEmailLen:
-		s.Hasher.DummyVerify(pw)
+		_ = slot.DummyVerify(pw)
 		return u, "malformed_email"
 	case !known:
-		s.Hasher.DummyVerify(pw)
+		_ = slot.DummyVerify(pw)
 		return u, "unknown_email"
 	case u.PasswordHash == "":
-		s.Hasher.DummyVerify(pw)
+		_ = slot.DummyVerify(pw)
 		return u, "no_password"
 	}
-	ok, needsRehash, err := s.Hasher.Verify(pw, u.PasswordHash)
+	ok, needsRehash, err := slot.Verify(pw, u.PasswordHash)
 	switch {
 	case err != nil:
 		log.ErrorContext(ctx, "sign-in: stored password hash is unusable", "user", u.ID, "err", err)
@@ -220,7 +234,7 @@ func (s *Service) verify(ctx context.Context, log *slog.Logger, email string, u 
 		return u, "status_" + string(u.Status)
 	}
 	if needsRehash {
-		u = s.rehash(ctx, log, u, pw)
+		u = s.rehash(ctx, log, slot, u, pw)
 	}
 	return u, ""
 }
