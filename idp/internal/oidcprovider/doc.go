@@ -21,4 +21,13 @@
 //     resource server is a confidential client and must be able to check
 //     tokens issued to the front-end clients that call it); public clients
 //     cannot authenticate and so cannot introspect.
+//   - Client secrets the provider generated are checked by SHA-256, older
+//     and operator-chosen ones by argon2id under the process-wide hashing
+//     bound; there is no cache of verified secrets. A secret that could not
+//     be checked (bound full) is answered 503 temporarily_unavailable, never
+//     invalid_client. Failed client authentication is counted per source
+//     (ClientAuthKey); a throttled source presenting a secret gets 429
+//     before anything is looked up or hashed (clientauth.go).
+//   - /authorize refuses parameters it would store that are longer than
+//     MaxParamBytes (2 KiB) with invalid_request.
 package oidcprovider
