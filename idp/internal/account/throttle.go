@@ -52,13 +52,6 @@ func (s *Service) countRequest(ctx context.Context, key string, limit int, windo
 	if t.LockedUntil.After(now) {
 		return ErrThrottled
 	}
-	// A hashing slot before the attempt is counted: one the process-wide
-	// bound refuses (password.ErrBusy) is neither checked nor counted.
-	slot, err := s.Hasher.Reserve()
-	if err != nil {
-		return fmt.Errorf("account: checking the current password: %w", err)
-	}
-	defer slot.Release()
 	t, err = s.Store.RecordFailure(ctx, key, storage.Failure{
 		Now: now, ResetBefore: now.Add(-window), LockAfter: limit, LockUntil: now.Add(window),
 	})
