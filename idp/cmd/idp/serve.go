@@ -44,12 +44,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
 	store, logger, err := openStore(ctx, e, cfg)
-	// zitadel/oidc logs through the default logger: give it ours, so that
-	// IDP_LOG_LEVEL and the log's destination hold for its lines too.
-	slog.SetDefault(logger)
 	if err != nil {
 		return err
 	}
+	// zitadel/oidc logs through the default logger: give it ours, so that
+	// IDP_LOG_LEVEL and the log's destination hold for its lines too.
+	slog.SetDefault(logger)
 	defer store.Close()
 
 	accounts := account.Service{Store: store, Hasher: password.NewHasher(), Policy: policy, Logger: logger, Now: nowFunc}
