@@ -105,7 +105,9 @@ func checkFlood(t *testing.T, r *floodResult, busy bool) {
 			}
 		}
 	}
-	if r.Probe.N < 100 {
+	// The probe asks one request at a time: on a busy machine it gets
+	// fewer turns, but it must still have got a fair number.
+	if r.Probe.N < 100 && !(busy && r.Probe.N >= 30) {
 		t.Errorf("only %d probes", r.Probe.N)
 	}
 }
