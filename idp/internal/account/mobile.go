@@ -104,6 +104,11 @@ const (
 	ActionPhoneChangeRequested      = "user.phone_change_request"
 	ActionPhoneChanged              = "user.phone_change"
 	ActionSignInEnded               = "user.sign_in_end"
+	// ActionMobileSMSLimit: an SMS allowance (per number, clinician or
+	// source) was used up; ActionMobileGuessLimit: a source made too many
+	// wrong PIN or code guesses and is locked out.
+	ActionMobileSMSLimit   = "mobile.sms_limit"
+	ActionMobileGuessLimit = "mobile.guess_limit"
 )
 
 // mobileUser reports whether u may hold a mobile credential for number:

@@ -29,11 +29,11 @@ func (m *Mobile) RequestActivationCode(ctx context.Context, phone, sourceAddr st
 		return ErrSMSUnavailable
 	}
 	now := m.now()
-	if err := m.countSMS(ctx, smsSourceKey, sourceAddr, smsPerSourceShort, smsPerSourceDay, now); err != nil {
+	if err := m.countSMS(ctx, smsSourceKey, sourceAddr, smsPerSourceShort, smsPerSourceDay, sourceAddr, now); err != nil {
 		m.refused(ctx, err, "source", "source", sourceAddr)
 		return err
 	}
-	if err := m.countSMS(ctx, smsNumberKey, num, smsPerNumberShort, smsPerNumberDay, now); err != nil {
+	if err := m.countSMS(ctx, smsNumberKey, num, smsPerNumberShort, smsPerNumberDay, sourceAddr, now); err != nil {
 		m.refused(ctx, err, "number", "phone_ref", phoneRef(num))
 		return err
 	}
@@ -51,7 +51,7 @@ func (m *Mobile) RequestActivationCode(ctx context.Context, phone, sourceAddr st
 	default:
 		// The per-clinician limit is not the caller's to learn about: a
 		// request past it is answered as any other, and nothing is sent.
-		if err := m.countSMS(ctx, smsUserKey, u.ID, smsPerUserShort, smsPerUserDay, now); err != nil {
+		if err := m.countSMS(ctx, smsUserKey, u.ID, smsPerUserShort, smsPerUserDay, sourceAddr, now); err != nil {
 			if !errors.Is(err, ErrThrottled) {
 				return err
 			}

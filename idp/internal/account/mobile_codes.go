@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/notify"
@@ -157,16 +158,60 @@ func daySuffix(day bool) string {
 	return ""
 }
 
-// countSMS counts one SMS request against a key pair (short window and
-// day); ErrThrottled when either is used up. An empty id counts nothing.
-func (m *Mobile) countSMS(ctx context.Context, key func(string, bool) string, id string, short, day int, now time.Time) error {
+// countSMS counts one SMS request from source against a key pair (short
+// window and day); ErrThrottled when either is used up. An empty id counts
+// nothing. The request that uses up an allowance is audited
+// (ActionMobileSMSLimit): once per lock, so a flood cannot fill the log.
+func (m *Mobile) countSMS(ctx context.Context, key func(string, bool) string, id string, short, day int, source string, now time.Time) error {
 	if id == "" {
 		return nil
 	}
-	if err := m.countRequest(ctx, key(id, false), short, smsShortWindow, now); err != nil {
-		return err
+	for _, w := range []struct {
+		day    bool
+		limit  int
+		window time.Duration
+	}{{false, short, smsShortWindow}, {true, day, smsDay}} {
+		t, err := m.countRequestThrottle(ctx, key(id, w.day), w.limit, w.window, now)
+		if err != nil {
+			return err
+		}
+		if t.Failures == w.limit {
+			m.auditLimit(ctx, ActionMobileSMSLimit, smsCounter(key(id, false)), id, source, w.window, t, now)
+		}
 	}
-	return m.countRequest(ctx, key(id, true), day, smsDay, now)
+	return nil
+}
+
+// smsCounter names the counter of an SMS throttle key for the audit log.
+func smsCounter(key string) string {
+	switch {
+	case strings.HasPrefix(key, "sms-number"):
+		return "number"
+	case strings.HasPrefix(key, "sms-user"):
+		return "clinician"
+	}
+	return "source"
+}
+
+// auditLimit records that a counter of the mobile use cases reached its
+// limit and is locked until t.LockedUntil: the entry's target is the
+// clinician for a per-clinician counter, its details the number for a
+// per-number one. Best effort: the request's answer does not depend on
+// it (a failure is logged).
+func (m *Mobile) auditLimit(ctx context.Context, action, counter, id, source string, window time.Duration, t storage.Throttle, now time.Time) {
+	e := storage.AuditEntry{At: now, Action: action, SourceAddr: source, Changes: map[string][2]any{
+		"counter": {nil, counter}, "window": {nil, window.String()},
+		"locked_until": {nil, t.LockedUntil.UTC().Format(time.RFC3339)},
+	}}
+	switch counter {
+	case "clinician":
+		e.TargetType, e.TargetID = "user", id
+	case "number":
+		e.Changes["phone"] = [2]any{nil, id}
+	}
+	if err := m.Store.AppendAudit(ctx, e); err != nil {
+		m.log().ErrorContext(ctx, "mobile: writing audit entry", "action", action, "err", err)
+	}
 }
 
 // guessAllowed returns ErrThrottled while the source is locked out for
@@ -196,6 +241,9 @@ func (m *Mobile) wrongGuess(ctx context.Context, source string, now time.Time) s
 	})
 	if err != nil {
 		m.log().ErrorContext(ctx, "mobile: counting a wrong guess of the source", "err", err)
+	}
+	if t.Failures == guessPerSource {
+		m.auditLimit(ctx, ActionMobileGuessLimit, "source", source, source, smsShortWindow, t, now)
 	}
 	return t
 }

@@ -13,9 +13,11 @@ import (
 // RequestPhoneChange starts a signed-in clinician's (by.ID) change of phone
 // number: a code goes by SMS to the new number. The number changes only
 // when the code is confirmed (ConfirmPhoneChange); a newer request voids
-// the older code. Errors: a *FieldError for "phone", ErrSamePhone,
-// ErrPhoneTaken, ErrNotClinician, ErrNotActive, ErrThrottled (per number,
-// per clinician, per source), ErrSMSUnavailable.
+// the older code. A number another user has is answered as any other
+// (nil) but gets no code, so the answer tells nobody whose numbers are
+// in use. Errors: a *FieldError for "phone", ErrSamePhone,
+// ErrNotClinician, ErrNotActive, ErrThrottled (per number, per
+// clinician, per source), ErrSMSUnavailable.
 func (m *Mobile) RequestPhoneChange(ctx context.Context, by Actor, newPhone string) error {
 	u, err := m.activeUser(ctx, by.ID)
 	if err != nil {
@@ -31,12 +33,6 @@ func (m *Mobile) RequestPhoneChange(ctx context.Context, by Actor, newPhone stri
 	if num == u.Phone {
 		return ErrSamePhone
 	}
-	switch other, err := m.Store.GetUserByPhone(ctx, num); {
-	case err == nil && other.ID != u.ID:
-		return ErrPhoneTaken
-	case err != nil && !errors.Is(err, storage.ErrNotFound):
-		return fmt.Errorf("account: looking up phone: %w", err)
-	}
 	if !m.SMS {
 		return ErrSMSUnavailable
 	}
@@ -50,9 +46,20 @@ func (m *Mobile) RequestPhoneChange(ctx context.Context, by Actor, newPhone stri
 		{smsUserKey, u.ID, smsPerUserShort, smsPerUserDay},
 		{smsNumberKey, num, smsPerNumberShort, smsPerNumberDay},
 	} {
-		if err := m.countSMS(ctx, c.key, c.id, c.short, c.long, now); err != nil {
+		if err := m.countSMS(ctx, c.key, c.id, c.short, c.long, by.Source, now); err != nil {
 			return err
 		}
+	}
+	// A number another user has gets no code, and the answer is the same:
+	// the page does not tell a clinician which numbers belong to others.
+	// Whoever really has that phone receives nothing to confirm.
+	switch other, err := m.Store.GetUserByPhone(ctx, num); {
+	case err == nil && other.ID != u.ID:
+		m.decoyCode(ctx, num, now)
+		m.log().InfoContext(ctx, "phone change code not sent: the number is another user's", "user", u.ID, "phone_ref", phoneRef(num))
+		return nil
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("account: looking up phone: %w", err)
 	}
 	err = m.Store.InTx(ctx, func(tx storage.Storage) error {
 		if err := m.sendCodeTx(ctx, tx, u, storage.CodePhoneChange, num, now); err != nil {

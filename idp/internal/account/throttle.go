@@ -42,26 +42,33 @@ func reauthKey(userID string) string      { return "reauth:" + userID }
 // requests have already used the allowance; the request that reaches the
 // limit still goes through. An empty key is not counted.
 func (s *Service) countRequest(ctx context.Context, key string, limit int, window time.Duration, now time.Time) error {
+	_, err := s.countRequestThrottle(ctx, key, limit, window, now)
+	return err
+}
+
+// countRequestThrottle is countRequest, returning the counter as counted
+// (Failures == limit: this request used up the allowance).
+func (s *Service) countRequestThrottle(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (storage.Throttle, error) {
 	if key == "" {
-		return nil
+		return storage.Throttle{}, nil
 	}
 	t, err := s.Store.GetThrottle(ctx, key)
 	if err != nil {
-		return fmt.Errorf("account: reading throttle: %w", err)
+		return t, fmt.Errorf("account: reading throttle: %w", err)
 	}
 	if t.LockedUntil.After(now) {
-		return ErrThrottled
+		return t, ErrThrottled
 	}
 	t, err = s.Store.RecordFailure(ctx, key, storage.Failure{
 		Now: now, ResetBefore: now.Add(-window), LockAfter: limit, LockUntil: now.Add(window),
 	})
 	if err != nil {
-		return fmt.Errorf("account: counting request: %w", err)
+		return t, fmt.Errorf("account: counting request: %w", err)
 	}
 	if t.Failures > limit {
-		return ErrThrottled
+		return t, ErrThrottled
 	}
-	return nil
+	return t, nil
 }
 
 // ErrWrongPassword: the current password given to confirm a change is not
