@@ -298,6 +298,10 @@ func enumOf(t reflect.Type) []string {
 		vals = []string{string(UserTypeEmployee), string(UserTypeClinician)}
 	case reflect.TypeFor[UserStatus]():
 		vals = []string{string(StatusInvited), string(StatusActive), string(StatusDisabled)}
+	case reflect.TypeFor[SignInMethod]():
+		for _, m := range SignInMethods {
+			vals = append(vals, string(m))
+		}
 	case reflect.TypeFor[MobileState]():
 		for _, s := range MobileStates {
 			vals = append(vals, string(s))

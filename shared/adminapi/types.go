@@ -141,8 +141,10 @@ type OIDCClient struct {
 	AdmitRoles             []Role     `json:"admit_roles"`
 	AdmitTypes             []UserType `json:"admit_types"`
 	Scopes                 []string   `json:"scopes"`
-	CreatedAt              time.Time  `json:"created_at"`
-	UpdatedAt              time.Time  `json:"updated_at"`
+	// SignInMethod is how users sign in to the client.
+	SignInMethod SignInMethod `json:"sign_in_method"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
 	// Version guards updates as for users (If-Match or version field).
 	Version int64 `json:"version"`
 }
@@ -159,6 +161,10 @@ type NewOIDCClient struct {
 	AdmitRoles             []Role     `json:"admit_roles,omitempty"`
 	AdmitTypes             []UserType `json:"admit_types,omitempty"`
 	Scopes                 []string   `json:"scopes,omitempty"` // e.g. ["admin"]
+	// SignInMethod defaults to email. A phone client admits clinicians
+	// only (admit_roles must be empty, admit_types empty or
+	// ["clinician"]) and needs the authorization_code grant.
+	SignInMethod SignInMethod `json:"sign_in_method,omitempty"`
 }
 
 // OIDCClientUpdate changes a client (PATCH /clients/{id}); absent members stay.
@@ -172,7 +178,25 @@ type OIDCClientUpdate struct {
 	AdmitRoles             *[]Role     `json:"admit_roles,omitempty"`
 	AdmitTypes             *[]UserType `json:"admit_types,omitempty"`
 	Scopes                 *[]string   `json:"scopes,omitempty"`
+	// SignInMethod changes how users sign in; the result is validated as
+	// a new client would be.
+	SignInMethod *SignInMethod `json:"sign_in_method,omitempty"`
 }
+
+// SignInMethod is how users sign in to a client.
+type SignInMethod string
+
+const (
+	// SignInEmail: email address and password (the default).
+	SignInEmail SignInMethod = "email"
+	// SignInPhone: clinicians only, with mobile number and PIN (the
+	// clinician mobile app); a clinician's phone change ends these
+	// sign-ins.
+	SignInPhone SignInMethod = "phone"
+)
+
+// SignInMethods lists every sign-in method.
+var SignInMethods = []SignInMethod{SignInEmail, SignInPhone}
 
 // OIDCClientWithSecret answers creating or rotating a client's secret. Secret
 // is "" for public clients; it is never shown again.

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -100,6 +101,7 @@ func newClientInput(in api.NewOIDCClient) clients.NewClient {
 		ID: in.ID, Name: in.Name, Public: in.Public,
 		RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
 		GrantTypes: in.GrantTypes, AdmitRoles: fromAPIRoles(in.AdmitRoles), Scopes: in.Scopes,
+		SignInMethod: string(in.SignInMethod),
 	}
 	for _, t := range in.AdmitTypes {
 		nc.AdmitTypes = append(nc.AdmitTypes, storage.UserType(t))
@@ -116,6 +118,7 @@ func clientFieldErr(err error) error {
 	members := map[string]string{
 		"redirect_uri": "redirect_uris", "post_logout_redirect_uri": "post_logout_redirect_uris",
 		"grant": "grant_types", "admit_role": "admit_roles", "admit_type": "admit_types", "scope": "scopes",
+		"sign_in": "sign_in_method",
 	}
 	field := fe.Field
 	if m, ok := members[field]; ok {
@@ -175,6 +178,9 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, c *call) 
 		if in.Scopes != nil {
 			merged.Scopes = *in.Scopes
 		}
+		if in.SignInMethod != nil {
+			merged.SignInMethod = string(*in.SignInMethod)
+		}
 		valid, err := validateClient(merged)
 		if err != nil {
 			return err
@@ -182,6 +188,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, c *call) 
 		next := *cl
 		next.Name, next.RedirectURIs, next.PostLogoutRedirectURIs = valid.Name, valid.RedirectURIs, valid.PostLogoutRedirectURIs
 		next.GrantTypes, next.AdmitRoles, next.AdmitTypes, next.Scopes = valid.GrantTypes, valid.AdmitRoles, valid.AdmitTypes, valid.Scopes
+		next.SignInMethod = valid.SignInMethod
 		if c.token.ClientID == cl.ID && (!slices.Contains(next.Scopes, api.Scope) || !next.Admits(c.actor)) {
 			return apiErr(api.CodeSelfLockout, "this change would lock you out of the client you are signed in with")
 		}
@@ -344,6 +351,9 @@ func clientChanges(before, after storage.Client) map[string][2]any {
 	}
 	list("admit_types", bt, at)
 	list("scopes", before.Scopes, after.Scopes)
+	if before.ID == "" || after.ID == "" || cmp.Or(before.SignInMethod, storage.SignInEmail) != cmp.Or(after.SignInMethod, storage.SignInEmail) {
+		str("sign_in_method", before.SignInMethod, after.SignInMethod)
+	}
 	if before.SecretHash != after.SecretHash {
 		ch["secret"] = [2]any{secretChanged, secretChanged}
 	}

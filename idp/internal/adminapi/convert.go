@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"cmp"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	api "github.com/cliniconnects/identity/shared/adminapi"
 )
@@ -49,7 +50,8 @@ func toAPIClient(c storage.Client) api.OIDCClient {
 		ID: c.ID, Name: c.Name, Public: c.Public,
 		RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
 		GrantTypes: nonNil(c.GrantTypes), AdmitRoles: roles, AdmitTypes: types, Scopes: nonNil(c.Scopes),
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: clientVersion(c),
+		SignInMethod: api.SignInMethod(cmp.Or(c.SignInMethod, storage.SignInEmail)),
+		CreatedAt:    c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: clientVersion(c),
 	}
 }
 

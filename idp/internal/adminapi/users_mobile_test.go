@@ -261,7 +261,7 @@ func TestPhoneClientAdmitsCliniciansOnly(t *testing.T) {
 		types := []api.UserType{api.UserTypeEmployee}
 		_, err = super.UpdateClient(ctx, cl.ID, cl.UpdatedAt.UnixMicro(), api.OIDCClientUpdate{AdmitTypes: &types})
 		var e *api.Error
-		if !errors.As(err, &e) || e.Code != api.CodeValidation || e.Fields["sign_in"] == "" {
+		if !errors.As(err, &e) || e.Code != api.CodeValidation || e.Fields["sign_in_method"] == "" {
 			t.Fatalf("admitting employees to a phone client: %v", err)
 		}
 		name := "Clinician app"
