@@ -79,6 +79,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 			IDHash: hashToken(raw), FamilyID: r.r.FamilyID, ClientID: r.r.ClientID, UserID: r.r.UserID,
 			Scopes: r.r.Scopes, Audience: r.GetAudience(), AuthTime: r.r.AuthTime, AMR: r.r.AMR,
 			CreatedAt: now, ExpiresAt: now.Add(s.refreshTokenTTL),
+			Device: s.sessionDevice(ctx, r.r.SessionID, now),
 		}
 		if err := s.store.CreateRefreshToken(ctx, t); err != nil {
 			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)

@@ -59,8 +59,9 @@ func HashID(raw string) string {
 
 // Start creates a session for userID, authenticated now with the methods
 // amr (for example ["pwd"]), stores its hash and sets the cookie on w.
-// AuthTime is truncated to whole seconds, as auth_time is sent.
-func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, userID string, amr []string) (storage.Session, error) {
+// AuthTime is truncated to whole seconds, as auth_time is sent. The
+// session is signed in by email unless an option (ByPhone) says otherwise.
+func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, userID string, amr []string, opts ...Option) (storage.Session, error) {
 	buf := make([]byte, idBytes)
 	if _, err := rand.Read(buf); err != nil {
 		return storage.Session{}, fmt.Errorf("session: reading random id: %w", err)
@@ -75,6 +76,12 @@ func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, userID strin
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(m.ttl()),
+		// Set explicitly: only a session signed in by email may answer a
+		// client that signs in by email.
+		SignInMethod: storage.SignInEmail,
+	}
+	for _, o := range opts {
+		o(&s)
 	}
 	if err := m.Store.CreateSession(ctx, s); err != nil {
 		return storage.Session{}, fmt.Errorf("session: storing session: %w", err)
@@ -86,15 +93,16 @@ func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, userID strin
 // Replace ends the request's current session, if it has one, and starts a
 // new one for userID: after a fresh sign-in the browser never keeps an id it
 // had before (session fixation), and prompt=login replaces the old session.
-// Only the new cookie is set.
-func (m *Manager) Replace(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, amr []string) (storage.Session, error) {
+// Only the new cookie is set. The session's device description is r's
+// User-Agent (see Device) unless an option sets another.
+func (m *Manager) Replace(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, amr []string, opts ...Option) (storage.Session, error) {
 	if raw, ok := m.rawID(r); ok {
 		err := m.Store.RevokeSession(ctx, HashID(raw), m.now())
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return storage.Session{}, fmt.Errorf("session: revoking previous session: %w", err)
 		}
 	}
-	return m.Start(ctx, w, userID, amr)
+	return m.Start(ctx, w, userID, amr, append([]Option{WithDevice(Device(r.UserAgent()))}, opts...)...)
 }
 
 // Current returns the request's valid session: its cookie names a session
