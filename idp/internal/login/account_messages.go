@@ -65,6 +65,7 @@ const (
 var notices = map[string]string{
 	"password-changed": noticePasswordChanged,
 	"email-sent":       noticeEmailSent,
+	"name-changed":     noticeNameChanged,
 }
 
 const (

@@ -76,6 +76,11 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) (storage.Sess
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return s, storage.User{}, false
 	}
+	if !accountSession(s) {
+		// Not /login: that sends a signed-in browser here.
+		h.render(w, r, http.StatusOK, pageLogin, loginForm{Title: titleSignIn})
+		return s, storage.User{}, false
+	}
 	u, err := h.d.Store.GetUser(r.Context(), s.UserID)
 	switch {
 	case err != nil && !errors.Is(err, storage.ErrNotFound):

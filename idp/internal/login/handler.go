@@ -48,6 +48,9 @@ type Handler struct {
 	// account pages; nil before. With it, /login without an authorization
 	// request signs in to the account page.
 	acct *account.Service
+	// mobile runs the phone sign-in use cases once RegisterPhone has
+	// mounted the phone pages; nil before.
+	mobile *account.Mobile
 }
 
 // New checks d and parses every template; a broken template is an error

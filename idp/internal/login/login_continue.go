@@ -49,7 +49,7 @@ func (h *Handler) submitContinue(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, r, "loading session user", err)
 	case !ok:
 		// Signed out (or out of max_age) meanwhile: sign in again.
-		h.render(w, r, http.StatusOK, pageLogin, newLoginForm(req, client, req.LoginHint))
+		h.signInForm(w, r, req, client)
 	case !client.Admits(u):
 		h.d.Fail(w, r, req, oidc.ErrAccessDenied())
 	default:

@@ -32,7 +32,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		h.d.Fail(w, r, req, oidc.ErrLoginRequired())
 		return
 	}
-	h.render(w, r, http.StatusOK, pageLogin, newLoginForm(req, client, req.LoginHint))
+	h.signInForm(w, r, req, client)
 }
 
 // trySSO answers req with the browser's session when ssoSession finds one
@@ -69,11 +69,13 @@ func (h *Handler) trySSO(w http.ResponseWriter, r *http.Request, req storage.Aut
 }
 
 // ssoSession returns the browser's session and its user when they may
-// answer req without a password: a valid session, prompt not asking for a
-// new sign-in, the sign-in not older than max_age, the user of an
-// id_token_hint (if any) and active, and two factors behind the session
-// when the user, the client or the request needs them. ok is false when
-// they may not.
+// answer req of client without a password: a valid session, prompt not
+// asking for a new sign-in, the sign-in not older than max_age, the user
+// of an id_token_hint (if any) and active, a session of the client's
+// sign-in method (sessionServes) — unless the client does not admit the
+// user at all, which the caller answers with access_denied — and two
+// factors behind the session when the user, the client or the request
+// needs them. ok is false when they may not.
 func (h *Handler) ssoSession(r *http.Request, req storage.AuthRequest, client storage.Client) (s storage.Session, u storage.User, ok bool, err error) {
 	if slices.Contains(req.Prompt, oidc.PromptLogin) {
 		return s, u, false, nil
@@ -100,6 +102,8 @@ func (h *Handler) ssoSession(r *http.Request, req storage.AuthRequest, client st
 		return s, u, false, err
 	case u.Status != storage.StatusActive:
 		h.log.InfoContext(ctx, "login: session of a user who may not sign in ignored", "user", u)
+		return s, u, false, nil
+	case client.Admits(u) && !sessionServes(s, client):
 		return s, u, false, nil
 	}
 	if !sessionHasMFA(s) {

@@ -42,6 +42,10 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if client.PhoneSignIn() {
+		h.refuseEmailSignIn(w, r, req, client) // number and PIN only
+		return
+	}
 	form := newLoginForm(req, client, strings.TrimSpace(r.PostForm.Get("email")))
 	user, ok := h.authenticate(w, r, &form)
 	if !ok || h.startSecondStep(w, r, user, req.ID, wantsMFA(client, req)) {

@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
+	"github.com/cliniconnects/identity/idp/internal/config"
 	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/server"
@@ -255,6 +256,13 @@ func newMailEnv(t *testing.T, b backend, logger ...*slog.Logger) *mailEnv {
 	if len(logger) > 0 {
 		log = logger[0]
 	}
+	return newMailEnvWith(t, b, log, nil)
+}
+
+// newMailEnvWith is newMailEnv with its logger, and with configure (when
+// not nil) adjusting the configuration before the server starts.
+func newMailEnvWith(t *testing.T, b backend, log *slog.Logger, configure func(*config.Config)) *mailEnv {
+	t.Helper()
 	me := &mailEnv{env: &env{t: t}, mail: newMailbox(t), clock: &testenv.ShiftedClock{}}
 	e := me.env
 	e.sw = &switchHandler{}
@@ -270,6 +278,9 @@ func newMailEnv(t *testing.T, b backend, logger ...*slog.Logger) *mailEnv {
 	e.cfg.InviteTTL = 7 * 24 * time.Hour
 	e.cfg.EmailChangeTTL = 24 * time.Hour
 	e.cfg.SessionTTL = 30 * 24 * time.Hour // outlives the clock jumps
+	if configure != nil {
+		configure(&e.cfg)
+	}
 	e.store = openStore(t, b.dsn(t))
 	h, err := server.New(t.Context(), server.Deps{
 		Config: e.cfg, Store: e.store, Logger: log, Now: me.clock.Now, KEK: e.kek,

@@ -194,6 +194,9 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	if err := pages.RegisterAccount(mux, acct); err != nil {
 		return nil, err
 	}
+	if err := pages.RegisterPhone(mux, mobile); err != nil {
+		return nil, err
+	}
 	// The admin API (/admin/v1/), and the desktop admin app's built-in
 	// client that obtains its tokens.
 	if _, err := adminapi.EnsureDesktopClient(ctx, d.Store, d.Hasher); err != nil {

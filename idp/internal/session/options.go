@@ -40,10 +40,10 @@ func Device(userAgent string) string {
 	space := false
 	for _, r := range userAgent {
 		switch {
-		case r == utf8.RuneError, unicode.IsControl(r):
-			continue
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
+			continue
+		case r == utf8.RuneError, unicode.IsControl(r):
 			continue
 		}
 		if space {
