@@ -36,10 +36,16 @@ func sessionServes(s storage.Session, c storage.Client) bool {
 // signInForm shows the form that signs in to client: number and PIN for a
 // phone client, email and password otherwise.
 func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, client storage.Client) {
-	if !client.PhoneSignIn() {
-		h.render(w, r, http.StatusOK, pageLogin, newLoginForm(req, client, req.LoginHint))
+	if client.PhoneSignIn() {
+		h.phoneSignInForm(w, r, req, client)
 		return
 	}
+	h.render(w, r, http.StatusOK, pageLogin, newLoginForm(req, client, req.LoginHint))
+}
+
+// phoneSignInForm shows the number and PIN form, the number prefilled
+// from login_hint when that is one.
+func (h *Handler) phoneSignInForm(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, client storage.Client) {
 	if h.mobile == nil {
 		h.RenderError(w, r, http.StatusServiceUnavailable, titleProblem, msgPhoneNoService)
 		return
