@@ -153,6 +153,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, c *call) 
 			ID: cl.ID, Name: cl.Name, Public: cl.Public, RedirectURIs: cl.RedirectURIs,
 			PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, GrantTypes: cl.GrantTypes,
 			AdmitRoles: cl.AdmitRoles, AdmitTypes: cl.AdmitTypes, Scopes: cl.Scopes, SignInMethod: cl.SignInMethod,
+			RequireMFA: cl.RequireMFA,
 		}
 		if in.Name != nil {
 			merged.Name = *in.Name

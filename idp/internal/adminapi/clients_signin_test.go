@@ -73,5 +73,16 @@ func TestClientSignInMethod(t *testing.T) {
 		if got, err = super.UpdateClient(ctx, "web", got.Version, api.OIDCClientUpdate{SignInMethod: &email}); err != nil || got.SignInMethod != api.SignInEmail {
 			t.Fatalf("switching back: %+v, %v", got, err)
 		}
+
+		// A client that requires two factors (idp client add --require-mfa)
+		// cannot become a phone client: number and PIN have no second step.
+		strict, err := f.store.CreateClient(ctx, storage.Client{ID: "strict", Public: true, RequireMFA: true,
+			RedirectURIs: []string{"https://strict.example/cb"}, GrantTypes: []string{storage.GrantAuthorizationCode}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := super.UpdateClient(ctx, "strict", strict.UpdatedAt.UnixMicro(), api.OIDCClientUpdate{SignInMethod: &phone}); fieldErr(err) == "" {
+			t.Error("a client requiring two factors became a phone client")
+		}
 	})
 }

@@ -162,6 +162,10 @@ func validate(c NewClient) (storage.Client, error) {
 		if !usesCode {
 			return storage.Client{}, fieldErr("sign_in", "a phone sign-in client signs users in: it needs authorization_code")
 		}
+		if c.RequireMFA {
+			// Number and PIN is the sign-in; there is no second step to ask.
+			return storage.Client{}, fieldErr("sign_in", "a phone sign-in client cannot require two-step sign-in")
+		}
 		admitTypes = []storage.UserType{storage.UserTypeClinician}
 	default:
 		return storage.Client{}, fieldErr("sign_in", "%q is not a sign-in method (email, phone)", c.SignInMethod)

@@ -52,6 +52,10 @@ func TestValidate(t *testing.T) {
 		{"phone sign-in service", func(c *NewClient) {
 			c.SignInMethod, c.RedirectURIs, c.GrantTypes = storage.SignInPhone, nil, []string{storage.GrantClientCredentials}
 		}, "sign_in"},
+		{"phone sign-in requiring two factors", func(c *NewClient) {
+			c.Secret, c.Public, c.RedirectURIs, c.SignInMethod = "", true, []string{"com.cliniconnects.mobile:/cb"}, storage.SignInPhone
+			c.RequireMFA = true
+		}, "sign_in"},
 		{"unknown sign-in", func(c *NewClient) { c.SignInMethod = "face" }, "sign_in"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

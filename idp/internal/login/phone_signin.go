@@ -46,6 +46,9 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, req storage
 // phoneSignInForm shows the number and PIN form, the number prefilled
 // from login_hint when that is one.
 func (h *Handler) phoneSignInForm(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, client storage.Client) {
+	if h.refuseStepUp(w, r, req, client) {
+		return
+	}
 	if h.mobile == nil {
 		h.RenderError(w, r, http.StatusServiceUnavailable, titleProblem, msgPhoneNoService)
 		return
@@ -109,7 +112,25 @@ func (h *Handler) phoneRequest(w http.ResponseWriter, r *http.Request, id string
 		h.RenderError(w, r, http.StatusBadRequest, titleBad, msgNotPhoneClient)
 		return req, client, false
 	}
+	if h.refuseStepUp(w, r, req, client) {
+		return req, client, false
+	}
 	return req, client, true
+}
+
+// refuseStepUp answers a phone client's request that asks for two factors
+// (acr_values=mfa, or a client that requires them, which registration
+// refuses for phone clients) with access_denied: number and PIN are the
+// whole sign-in, so phone sign-in never reports acr=mfa, and the
+// authenticator app's second step belongs to password sign-ins. It
+// reports whether it has answered.
+func (h *Handler) refuseStepUp(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, client storage.Client) bool {
+	if !wantsMFA(client, req) {
+		return false
+	}
+	h.log.InfoContext(r.Context(), "login: two factors asked of a phone client; refused", "client", client)
+	h.d.Fail(w, r, req, oidc.ErrAccessDenied().WithDescription("two-step sign-in is not available with a mobile number and PIN"))
+	return true
 }
 
 // parseSignInForm reads a sign-in form's small body; on failure it has

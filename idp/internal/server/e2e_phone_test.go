@@ -155,6 +155,16 @@ func testPhoneActivation(t *testing.T, e *phoneEnv) {
 	}
 	e.checkPhoneClaims(t, tok, u.ID, number)
 
+	// Two factors asked of the app (acr_values=mfa): number and PIN cannot
+	// give them, and the app is told so, also with a phone session.
+	for _, br := range []*browser{b, e.phoneBrowser()} {
+		f := e.appFlow()
+		back := clientRedirect(t, br.get(t, f.authURL(oauth2.SetAuthURLParam("acr_values", "mfa"))))
+		if back.Query().Get("error") != "access_denied" || back.Query().Get("code") != "" {
+			t.Errorf("acr_values=mfa at the phone client: back at the app with %s", back)
+		}
+	}
+
 	var actions []string
 	for _, a := range e.auditActions(t, u.ID) {
 		if strings.HasPrefix(a.Action, "mobile.") {
