@@ -5,9 +5,9 @@
 // SendPasswordReset); and the account lifecycle by email — accepting an
 // invitation (AcceptInvitation, ResendExpiredInvitation), forgot password
 // (RequestPasswordReset, ResetPassword), change of password and of login
-// email (ChangePassword, RequestEmailChange, ConfirmEmailChange) and
-// signing out everywhere. The CLI, the account pages and the admin API call
-// these; none of them write users.
+// email (ChangePassword, RequestEmailChange, ConfirmEmailChange), a
+// user's own name (ChangeName) and signing out everywhere. The CLI, the
+// account pages and the admin API call these; none of them write users.
 //
 // Each change commits in one transaction with everything it entails: the
 // audit entry (Actor: who, from which address), the emails (queued in the

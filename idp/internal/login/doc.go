@@ -8,6 +8,13 @@
 // used gets a page saying why and how to get a new one (400 or 410), and
 // changes nothing; GET on a link never changes anything either.
 //
+// RegisterPhone mounts the phone sign-in pages of clients whose sign-in
+// method is phone (mobile number and PIN; activation by SMS code, then a
+// PIN) and the account pages for the name, the mobile number and the list
+// of sign-ins. A browser session answers only clients of the method it
+// was signed in with (sessionServes), and only an email session opens the
+// account pages.
+//
 // The handlers are thin: they decode the request, call the use cases
 // (packages signin and account) and the browser session (package
 // session), and render.

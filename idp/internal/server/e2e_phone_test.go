@@ -148,6 +148,23 @@ func testPhoneActivation(t *testing.T, e *phoneEnv) {
 	if _, _, c := e.appTokens(t, f2, b.get(t, f2.authURL())); c["sub"] != u.ID {
 		t.Fatalf("SSO claims: %v", c)
 	}
+	// Another phone client this session never used: "Continue as" first
+	// (issue 8), and prompt=none shows no page.
+	other := e.createClient(t, public, admits(storage.UserTypeClinician), redirects("com.cliniconnects.other:/cb"),
+		func(c *storage.Client) { c.SignInMethod = storage.SignInPhone })
+	of := newFlow(e.oauth2Config(other, appScopes...))
+	back := clientRedirect(t, b.get(t, of.authURL(oauth2.SetAuthURLParam("prompt", "none"))))
+	if back.Query().Get("error") != "consent_required" {
+		t.Errorf("prompt=none into a new phone client: %s", back)
+	}
+	of = newFlow(e.oauth2Config(other, appScopes...))
+	p = b.get(t, of.authURL())
+	mustContain(t, "Continue page", p, http.StatusOK, `action="/login/continue"`)
+	p = b.form(t, "/login/continue", url.Values{"authRequestID": {requestIDOf(t, p)}})
+	if _, err := of.exchange(ctx, of.code(t, clientRedirect(t, p))); err != nil {
+		t.Fatalf("exchange after Continue: %v", err)
+	}
+
 	// Another phone: number and PIN, amr ["pin"].
 	_, tok, claims, _ = e.signInByPhone(t, number, pinA)
 	if claims["sub"] != u.ID || amr(claims) != "pin" {
