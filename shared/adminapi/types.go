@@ -143,8 +143,11 @@ type OIDCClient struct {
 	Scopes                 []string   `json:"scopes"`
 	// SignInMethod is how users sign in to the client.
 	SignInMethod SignInMethod `json:"sign_in_method"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
+	// RequireMFA: everyone signs in to it with two factors (an
+	// authenticator app, set up during the sign-in when missing).
+	RequireMFA bool      `json:"require_mfa"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 	// Version guards updates as for users (If-Match or version field).
 	Version int64 `json:"version"`
 }
@@ -165,6 +168,9 @@ type NewOIDCClient struct {
 	// only (admit_roles must be empty, admit_types empty or
 	// ["clinician"]) and needs the authorization_code grant.
 	SignInMethod SignInMethod `json:"sign_in_method,omitempty"`
+	// RequireMFA: everyone signs in with two factors (not for phone
+	// clients, whose PIN is the mobile credential).
+	RequireMFA bool `json:"require_mfa,omitempty"`
 }
 
 // OIDCClientUpdate changes a client (PATCH /clients/{id}); absent members stay.
@@ -181,6 +187,8 @@ type OIDCClientUpdate struct {
 	// SignInMethod changes how users sign in; the result is validated as
 	// a new client would be.
 	SignInMethod *SignInMethod `json:"sign_in_method,omitempty"`
+	// RequireMFA turns the two-factor requirement on or off.
+	RequireMFA *bool `json:"require_mfa,omitempty"`
 }
 
 // SignInMethod is how users sign in to a client.

@@ -101,7 +101,7 @@ func newClientInput(in api.NewOIDCClient) clients.NewClient {
 		ID: in.ID, Name: in.Name, Public: in.Public,
 		RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
 		GrantTypes: in.GrantTypes, AdmitRoles: fromAPIRoles(in.AdmitRoles), Scopes: in.Scopes,
-		SignInMethod: string(in.SignInMethod),
+		SignInMethod: string(in.SignInMethod), RequireMFA: in.RequireMFA,
 	}
 	for _, t := range in.AdmitTypes {
 		nc.AdmitTypes = append(nc.AdmitTypes, storage.UserType(t))
@@ -182,6 +182,9 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, c *call) 
 		if in.SignInMethod != nil {
 			merged.SignInMethod = string(*in.SignInMethod)
 		}
+		if in.RequireMFA != nil {
+			merged.RequireMFA = *in.RequireMFA
+		}
 		valid, err := validateClient(merged)
 		if err != nil {
 			return err
@@ -189,7 +192,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request, c *call) 
 		next := *cl
 		next.Name, next.RedirectURIs, next.PostLogoutRedirectURIs = valid.Name, valid.RedirectURIs, valid.PostLogoutRedirectURIs
 		next.GrantTypes, next.AdmitRoles, next.AdmitTypes, next.Scopes = valid.GrantTypes, valid.AdmitRoles, valid.AdmitTypes, valid.Scopes
-		next.SignInMethod = valid.SignInMethod
+		next.SignInMethod, next.RequireMFA = valid.SignInMethod, valid.RequireMFA
 		if c.token.ClientID == cl.ID && (!slices.Contains(next.Scopes, api.Scope) || !next.Admits(c.actor)) {
 			return apiErr(api.CodeSelfLockout, "this change would lock you out of the client you are signed in with")
 		}
@@ -354,6 +357,9 @@ func clientChanges(before, after storage.Client) map[string][2]any {
 	list("scopes", before.Scopes, after.Scopes)
 	if before.ID == "" || after.ID == "" || cmp.Or(before.SignInMethod, storage.SignInEmail) != cmp.Or(after.SignInMethod, storage.SignInEmail) {
 		str("sign_in_method", before.SignInMethod, after.SignInMethod)
+	}
+	if before.RequireMFA != after.RequireMFA {
+		ch["require_mfa"] = [2]any{before.RequireMFA, after.RequireMFA}
 	}
 	if before.SecretHash != after.SecretHash {
 		ch["secret"] = [2]any{secretChanged, secretChanged}

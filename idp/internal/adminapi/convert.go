@@ -51,6 +51,7 @@ func toAPIClient(c storage.Client) api.OIDCClient {
 		RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
 		GrantTypes: nonNil(c.GrantTypes), AdmitRoles: roles, AdmitTypes: types, Scopes: nonNil(c.Scopes),
 		SignInMethod: api.SignInMethod(cmp.Or(c.SignInMethod, storage.SignInEmail)),
+		RequireMFA:   c.RequireMFA,
 		CreatedAt:    c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: clientVersion(c),
 	}
 }
