@@ -28,11 +28,22 @@ const (
 	delayMax  = 4 * time.Second
 )
 
+// Hasher is what the Service needs of password.Hasher (which satisfies
+// it): verification, the equal-cost dummy verification for unknown
+// accounts, and hashing for a rehash.
+type Hasher interface {
+	Hash(secret string) (string, error)
+	Verify(secret, phc string) (ok, needsRehash bool, err error)
+	DummyVerify(secret string)
+}
+
+var _ Hasher = password.Hasher{}
+
 // Service authenticates email + password sign-ins. Zero fields take the
-// defaults above; Store is required.
+// defaults above; Store and Hasher are required.
 type Service struct {
 	Store  storage.Storage
-	Hasher password.Hasher
+	Hasher Hasher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// LockAfter consecutive failures lock an account (or an email that has

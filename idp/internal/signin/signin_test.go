@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -371,16 +372,25 @@ func TestParallelFailuresAreCountedExactly(t *testing.T) {
 }
 
 // Parallel guesses cannot get more passwords checked than the limit allows.
+// The hasher counts the verifications, so an attempt over the limit that
+// still checked its password (and then answered "locked") is caught; and
+// every attempt reads the account's counter before any of them records a
+// failure, so none is turned away early by a lock another one already set:
+// the atomic counter alone must stop attempts 6 to 20.
 func TestParallelGuessesStopAtTheLimit(t *testing.T) {
 	roomyBound(t) // about counting, not the hashing bound
 	eachStore(t, func(t *testing.T, st storage.Storage) {
-		f := newFixture(t, st)
+		const attempts = 20
+		gate := &throttleGate{Storage: st, key: signin.AccountKey("grace@example.com"), n: attempts, open: make(chan struct{})}
+		f := newFixture(t, gate)
 		f.svc.SourceLimit = 1000
 		f.user(t, "grace@example.com", storage.StatusActive, goodPassword)
+		hasher := &countingHasher{Hasher: f.svc.Hasher}
+		f.svc.Hasher = hasher
 		var mu sync.Mutex
 		results := map[string]int{}
 		var wg sync.WaitGroup
-		for range 20 {
+		for range attempts {
 			wg.Go(func() {
 				_, err := f.auth("grace@example.com", "wrong")
 				var locked *signin.LockedError
@@ -400,11 +410,64 @@ func TestParallelGuessesStopAtTheLimit(t *testing.T) {
 		if results["invalid"] != 4 || results["locked"] != 16 {
 			t.Errorf("results = %v, want 4 invalid (guesses 1-4) and 16 locked", results)
 		}
+		if n := hasher.verifies.Load(); n != 5 {
+			t.Errorf("%d passwords verified for %d parallel attempts, want 5 (the limit)", n, attempts)
+		}
+		if n := hasher.dummies.Load(); n != 0 {
+			t.Errorf("%d dummy verifications for a known account", n)
+		}
+		before := hasher.verifies.Load()
 		var locked *signin.LockedError
 		if _, err := f.auth("grace@example.com", goodPassword); !errors.As(err, &locked) {
 			t.Errorf("right password after the parallel burst: %v, want LockedError", err)
 		}
+		if hasher.verifies.Load() != before {
+			t.Error("the right password was verified while the account is locked")
+		}
 	})
+}
+
+// countingHasher is the real hasher, counting what it is asked to do.
+type countingHasher struct {
+	signin.Hasher
+	verifies, dummies atomic.Int64
+}
+
+func (h *countingHasher) Verify(secret, phc string) (bool, bool, error) {
+	h.verifies.Add(1)
+	return h.Hasher.Verify(secret, phc)
+}
+
+func (h *countingHasher) DummyVerify(secret string) {
+	h.dummies.Add(1)
+	h.Hasher.DummyVerify(secret)
+}
+
+// throttleGate is the real store, except that a read of key's throttle
+// waits until n such reads have been made (or 30 s have passed): n
+// parallel sign-ins then all pass the "already locked?" check before any
+// records its attempt.
+type throttleGate struct {
+	storage.Storage
+	key     string
+	n       int
+	arrived atomic.Int64
+	open    chan struct{}
+	once    sync.Once
+}
+
+func (g *throttleGate) GetThrottle(ctx context.Context, key string) (storage.Throttle, error) {
+	t, err := g.Storage.GetThrottle(ctx, key)
+	if key == g.key {
+		if g.arrived.Add(1) == int64(g.n) {
+			g.once.Do(func() { close(g.open) })
+		}
+		select {
+		case <-g.open:
+		case <-time.After(30 * time.Second):
+		}
+	}
+	return t, err
 }
 
 func TestLogsNeitherPasswordNorEmail(t *testing.T) {
