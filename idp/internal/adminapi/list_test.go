@@ -3,34 +3,76 @@ package adminapi_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/cliniconnects/identity/idp/internal/authz"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 	api "github.com/cliniconnects/identity/shared/adminapi"
 )
 
+// TestMe: what /me answers for each kind of caller, written out: a change
+// to the role table or to the assignable roles shows here as a diff.
 func TestMe(t *testing.T) {
 	f := newFixture(t, backends[0])
-	for _, c := range callers[:3] {
-		u := f.active(c.typ, c.roles...)
-		me, err := f.client(u).Me(context.Background())
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		if !slices.Equal(me.Permissions, authz.Permissions(c.roles).List()) || me.User.ID != u.ID {
-			t.Errorf("%s: %+v", c.name, me)
-		}
-		var assignable []storage.Role
-		for _, r := range me.AssignableRoles {
-			assignable = append(assignable, storage.Role(r))
-		}
-		if want := authz.Assignable(u); !slices.Equal(assignable, want) && len(want)+len(assignable) > 0 {
-			t.Errorf("%s: assignable %v, want %v", c.name, assignable, want)
-		}
+	all := []string{
+		"employees.read", "employees.write", "employees.roles", "employees.status", "employees.notify",
+		"clinicians.read", "clinicians.write", "clinicians.roles", "clinicians.status", "clinicians.notify",
+		"clinicians.mobile_credentials", "admins.manage", "clients.read", "clients.write",
+		"audit.records", "audit.all",
+	}
+	admin := []string{
+		"employees.read", "employees.write", "employees.roles", "employees.status", "employees.notify",
+		"clinicians.read", "clinicians.write", "clinicians.roles", "clinicians.status", "clinicians.notify",
+		"clinicians.mobile_credentials", "audit.records",
+	}
+	cases := []struct {
+		name        string
+		typ         storage.UserType
+		roles       []storage.Role
+		permissions []string // nil: 403 forbidden
+		assignable  []string
+	}{
+		{"super_admin", storage.UserTypeEmployee, []storage.Role{storage.RoleSuperAdmin}, all,
+			[]string{"super_admin", "admin", "assigning_manager"}},
+		{"admin", storage.UserTypeEmployee, []storage.Role{storage.RoleAdmin}, admin,
+			[]string{"assigning_manager"}},
+		{"assigning_manager", storage.UserTypeEmployee, []storage.Role{storage.RoleAssigningManager},
+			[]string{"employees.read", "employees.write", "employees.notify"}, []string{}},
+		{"admin and assigning_manager", storage.UserTypeEmployee, []storage.Role{storage.RoleAdmin, storage.RoleAssigningManager}, admin,
+			[]string{"assigning_manager"}},
+		{"clinician admin", storage.UserTypeClinician, []storage.Role{storage.RoleAdmin}, admin,
+			[]string{"assigning_manager"}},
+		{"employee without a role", storage.UserTypeEmployee, nil, nil, nil},
+		{"clinician without a role", storage.UserTypeClinician, nil, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			u := f.active(c.typ, c.roles...)
+			r := f.do("GET", api.BasePath+"/me", f.token(u), "")
+			if c.permissions == nil {
+				if r.status != 403 || r.errorBody(t).Code != api.CodeForbidden {
+					t.Fatalf("%d %s, want 403 forbidden", r.status, r.body)
+				}
+				return
+			}
+			var me struct {
+				User struct {
+					ID string `json:"id"`
+				} `json:"user"`
+				Permissions     []string `json:"permissions"`
+				AssignableRoles []string `json:"assignable_roles"`
+			}
+			if err := json.Unmarshal(r.body, &me); r.status != 200 || err != nil {
+				t.Fatalf("%d %s (%v)", r.status, r.body, err)
+			}
+			if me.User.ID != u.ID || !slices.Equal(me.Permissions, c.permissions) || !slices.Equal(me.AssignableRoles, c.assignable) {
+				t.Errorf("got user %s, permissions %q, assignable %q\nwant user %s, permissions %q, assignable %q",
+					me.User.ID, me.Permissions, me.AssignableRoles, u.ID, c.permissions, c.assignable)
+			}
+		})
 	}
 }
 

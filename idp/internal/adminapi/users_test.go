@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -458,59 +457,6 @@ func TestSelfLockout(t *testing.T) {
 		}
 	})
 }
-
-// TestLastSuperAdmin: two super admins disabling (or demoting) each other
-// at the same moment cannot both succeed.
-func TestLastSuperAdmin(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, f *fixture) {
-		ctx := context.Background()
-		for i := range 6 {
-			a := f.active(storage.UserTypeEmployee, storage.RoleSuperAdmin)
-			b := f.active(storage.UserTypeEmployee, storage.RoleSuperAdmin)
-			ca, cb := f.client(a), f.client(b)
-			var errs [2]error
-			var wg sync.WaitGroup
-			wg.Add(2)
-			demote := i%2 == 1
-			run := func(k int, c *api.Client, target storage.User) {
-				defer wg.Done()
-				if demote {
-					_, errs[k] = c.SetEmployeeRoles(ctx, target.ID, target.Version, nil)
-				} else {
-					_, errs[k] = c.DisableEmployee(ctx, target.ID)
-				}
-			}
-			go run(0, ca, b)
-			go run(1, cb, a)
-			wg.Wait()
-			ok := 0
-			for _, err := range errs {
-				switch code(err) {
-				case "":
-					ok++
-				case api.CodeLastSuperAdmin, api.CodeUnauthorized, api.CodeForbidden, api.CodePreconditionFailed:
-				default:
-					t.Fatalf("round %d: unexpected %v", i, err)
-				}
-			}
-			left, _, err := f.store.ListUsers(ctx, storage.UserQuery{Role: storage.RoleSuperAdmin, Status: storage.StatusActive})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok != 1 || len(left) != 1 {
-				t.Fatalf("round %d (demote=%v): %d succeeded (%v), %d active super admins left", i, demote, ok, errs, len(left))
-			}
-			// Retire the survivor behind the API's back for the next round.
-			if _, err := f.store.UpdateUser(ctx, left[0].ID, 0, func(u *storage.User) error {
-				u.Status = storage.StatusDisabled
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	})
-}
-
 // TestEmailChangeByAdmin: any change of the email through the API — here
 // by an assigning manager — ends every session and token of the user,
 // voids their open links and tells the old address, with the audit entry,
