@@ -39,7 +39,6 @@ func TestE2E(t *testing.T) {
 		{"prompt none", testPromptNone},
 		{"end session", testEndSession},
 		{"lock after failures", testLock},
-		{"disabled user", testDisabledUser},
 		{"plain PKCE refused", testPlainPKCE},
 		{"public client needs PKCE", testPublicClientPKCE},
 		{"authorization endpoint details", testAuthorizeDetails},

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2/clientcredentials"
@@ -169,31 +168,6 @@ func testClientCredentials(t *testing.T, e *env) {
 	cc2 := clientcredentials.Config{ClientID: web.ID, ClientSecret: web.secret, TokenURL: e.issuer + "/oauth/token"}
 	if _, err := cc2.Token(context.Background()); errorCode(err) != "unauthorized_client" {
 		t.Errorf("client_credentials without the grant: %v", err)
-	}
-}
-
-func testDisabledUser(t *testing.T, e *env) {
-	u := e.createUser(t, storage.UserTypeEmployee)
-	c := e.createClient(t)
-	f, tok, _ := e.login(t, c, u)
-	ctx := context.Background()
-	if _, err := e.store.UpdateUser(ctx, u.ID, 0, func(x *storage.User) error {
-		x.Status = storage.StatusDisabled
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.RevokeUserGrants(ctx, u.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.refresh(f.cfg, tok.RefreshToken); errorCode(err) != "invalid_grant" {
-		t.Errorf("refresh of a disabled user: %v", err)
-	}
-	if e.introspect(t, c, tok.AccessToken) {
-		t.Error("access token of a disabled user active")
-	}
-	if resp, _ := e.userinfo(t, http.MethodGet, tok.AccessToken); resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("userinfo of a disabled user: %d", resp.StatusCode)
 	}
 }
 
