@@ -21,6 +21,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/binding"
 	"github.com/cliniconnects/identity/idp/internal/login"
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/server"
 	"github.com/cliniconnects/identity/idp/internal/session"
 	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -114,7 +115,7 @@ func newEnv(t *testing.T, st storage.Storage) *env {
 	}
 	mux := http.NewServeMux()
 	e.h.Register(mux)
-	e.srv = httptest.NewServer(withSecurityHeaders(mux))
+	e.srv = httptest.NewServer(server.SecurityHeaders(false, mux)) // the provider's own headers
 	t.Cleanup(e.srv.Close)
 	e.browser = newBrowser(t)
 	e.bindBrowser(e.browser)
@@ -302,16 +303,4 @@ func oidcErrorType(err error) string {
 		return string(oe.ErrorType)
 	}
 	return ""
-}
-
-// csp is the policy the provider's server puts on every response (package
-// server); the pages are tested under it.
-const csp = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-func withSecurityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", csp)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		next.ServeHTTP(w, r)
-	})
 }

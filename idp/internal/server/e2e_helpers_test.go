@@ -94,6 +94,8 @@ type env struct {
 	// admission, when set before instance is called, bounds the servers'
 	// requests; the zero value is roomyAdmission.
 	admission server.Admission
+	// tls, when set before start, serves https (an https issuer).
+	tls bool
 }
 
 // roomyAdmission lets every request of a functional test in, however
@@ -135,7 +137,11 @@ func (e *env) start(dsn string) {
 	t := e.t
 	t.Helper()
 	e.sw = &switchHandler{}
-	e.srv = httptest.NewServer(e.sw)
+	if e.tls {
+		e.srv = httptest.NewTLSServer(e.sw)
+	} else {
+		e.srv = httptest.NewServer(e.sw)
+	}
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL
 	e.kek = make([]byte, 32)

@@ -217,7 +217,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	if adm == (Admission{}) {
 		adm = DefaultAdmission()
 	}
-	return clientAddr(cfg.TrustedProxies, securityHeaders(cfg.Secure(),
+	return clientAddr(cfg.TrustedProxies, SecurityHeaders(cfg.Secure(),
 		limitBodies(pages.RenderError, admit(adm, pages.RenderBusy, mux)))), nil
 }
 
