@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,7 +180,7 @@ func testForgotUnknown(t *testing.T, e *mailEnv) {
 		mustContain(t, "forgot "+addr, p, http.StatusOK, "Check your email")
 		return strings.ReplaceAll(p.body, addr, "ADDRESS"), took
 	}
-	unknownPage, tookUnknown := answer("nobody@example.com")
+	unknownPage, _ := answer("nobody@example.com")
 	if n := len(e.outbox(t)); n != before {
 		t.Fatalf("a message was queued for an unknown address (%d → %d)", before, n)
 	}
@@ -186,7 +188,7 @@ func testForgotUnknown(t *testing.T, e *mailEnv) {
 	if n := len(e.outbox(t)); n != before {
 		t.Fatalf("a message was queued for an invited user (%d → %d)", before, n)
 	}
-	knownPage, tookKnown := answer(known.Email)
+	knownPage, _ := answer(known.Email)
 	if n := len(e.outbox(t)); n != before+1 {
 		t.Fatalf("outbox after a known address: %d, want %d", n, before+1)
 	}
@@ -194,18 +196,38 @@ func testForgotUnknown(t *testing.T, e *mailEnv) {
 		t.Fatal("the answer differs between an unknown and a known address")
 	}
 	// Both wait out the same floor; the store work behind it is small. (The
-	// account package compares the two more closely.)
-	if d := (tookKnown - tookUnknown).Abs(); d > 250*time.Millisecond {
-		t.Errorf("timing differs: known %v, unknown %v", tookKnown, tookUnknown)
+	// account package compares the two more closely.) Each address may ask
+	// only a few times an hour, so every sample is a fresh one; the two
+	// kinds alternate, so both see the same load, and the medians compare
+	// with a margin that a busy 2-core machine running the other cases
+	// beside this one stays well within.
+	const samples = 5
+	var tookKnown, tookUnknown []time.Duration
+	for i := range samples {
+		_, d := answer(fmt.Sprintf("nobody%d@example.com", i))
+		tookUnknown = append(tookUnknown, d)
+		_, d = answer(e.user(t).Email)
+		tookKnown = append(tookKnown, d)
 	}
-	if tookUnknown < account.DefaultResetFloor {
-		t.Errorf("unknown address answered in %v, under the floor", tookUnknown)
+	k, u := median(tookKnown), median(tookUnknown)
+	t.Logf("median of %d: known %v, unknown %v", samples, k, u)
+	if d := (k - u).Abs(); d > 150*time.Millisecond {
+		t.Errorf("timing differs: median known %v, unknown %v (samples %v, %v)", k, u, tookKnown, tookUnknown)
+	}
+	if m := slices.Min(append(tookKnown, tookUnknown...)); m < account.DefaultResetFloor {
+		t.Errorf("an answer took %v, under the floor %v", m, account.DefaultResetFloor)
 	}
 	e.mail.wait(known.Email, "Reset", 1)
 	time.Sleep(200 * time.Millisecond) // the worker has had every chance
 	if got := e.mail.to("nobody@example.com", ""); len(got) != 0 {
 		t.Fatalf("mail to an unknown address: %v", subjects(got))
 	}
+}
+
+// median of ds (not empty).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Sorted(slices.Values(ds))
+	return s[len(s)/2]
 }
 
 func testResetLinkErrors(t *testing.T, e *mailEnv) {
