@@ -3,7 +3,10 @@
 // for example, the storage conformance suite passing on SQLite and on
 // PostgreSQL), the full output of every test that failed or was required and
 // skipped, go test's usual package lines, and a closing
-// "N passed, N failed, N skipped" line. It exits 1 when anything failed.
+// "N passed, N failed, N skipped, N subtests skipped" line. Skipped
+// subtests are counted and shown with their reason like skipped tests. It
+// exits 1 when anything failed, and under CC_REQUIRE_ALL=1 (CI) also when
+// anything skipped: there every part a test needs is required.
 package main
 
 import (
@@ -25,23 +28,30 @@ type event struct {
 }
 
 type report struct {
-	out                     io.Writer
-	output                  map[string][]string // package/test → buffered output lines
-	details                 map[string][]string // package/top-level test → failed subtests' output
-	subtests                map[string]int      // package/top-level test → subtests ended
+	out     io.Writer
+	output  map[string][]string // package/test → buffered output lines
+	details map[string][]string // package/top-level test → failed and skipped subtests' output
+	// subtests and subSkipped count, per package/top-level test, the
+	// subtests ended and those of them that skipped.
+	subtests, subSkipped    map[string]int
 	passed, failed, skipped int
+	skippedSubtests         int
 	pkgFailed               bool
+	// requireAll: a skip fails the run (CC_REQUIRE_ALL=1).
+	requireAll bool
 }
 
 func main() {
 	r := newReport(os.Stdout)
+	r.requireAll = os.Getenv("CC_REQUIRE_ALL") == "1"
 	if !r.read(os.Stdin) {
 		os.Exit(1)
 	}
 }
 
 func newReport(out io.Writer) *report {
-	return &report{out: out, output: map[string][]string{}, details: map[string][]string{}, subtests: map[string]int{}}
+	return &report{out: out, output: map[string][]string{}, details: map[string][]string{},
+		subtests: map[string]int{}, subSkipped: map[string]int{}}
 }
 
 // read consumes the whole stream and prints the report; false when anything
@@ -57,8 +67,13 @@ func (r *report) read(in io.Reader) bool {
 		}
 		r.handle(e)
 	}
-	fmt.Fprintf(r.out, "\n%d passed, %d failed, %d skipped\n", r.passed, r.failed, r.skipped)
-	return r.failed == 0 && !r.pkgFailed
+	fmt.Fprintf(r.out, "\n%d passed, %d failed, %d skipped, %d subtests skipped\n", r.passed, r.failed, r.skipped, r.skippedSubtests)
+	ok := r.failed == 0 && !r.pkgFailed
+	if n := r.skipped + r.skippedSubtests; n > 0 && r.requireAll {
+		fmt.Fprintf(r.out, "CC_REQUIRE_ALL=1: %d tests and subtests skipped (see SKIP above); every part they need is required here\n", n)
+		ok = false
+	}
+	return ok
 }
 
 func (r *report) handle(e event) {
@@ -79,10 +94,14 @@ func (r *report) handle(e event) {
 		group := e.Package + "\x00" + top
 		if isSub {
 			r.subtests[group]++
-			// A subtest ends before its parent: keep what a failure said
-			// until the top-level test's line is printed.
-			if e.Action == "fail" {
-				r.details[group] = append(r.details[group], fmt.Sprintf("FAIL %s (%.2fs)\n", e.Test, e.Elapsed))
+			if e.Action == "skip" {
+				r.subSkipped[group]++
+				r.skippedSubtests++
+			}
+			// A subtest ends before its parent: keep what a failure or
+			// a skip said until the top-level test's line is printed.
+			if e.Action != "pass" {
+				r.details[group] = append(r.details[group], fmt.Sprintf("%s %s (%.2fs)\n", strings.ToUpper(e.Action), e.Test, e.Elapsed))
 				r.details[group] = append(r.details[group], r.output[key]...)
 			}
 			delete(r.output, key)
@@ -100,9 +119,16 @@ func (r *report) handle(e event) {
 		if n := r.subtests[group]; n > 0 {
 			subs = fmt.Sprintf(", %d subtests", n)
 		}
+		if n := r.subSkipped[group]; n > 0 {
+			subs += fmt.Sprintf(", %d skipped", n)
+		}
 		fmt.Fprintf(r.out, "    %-4s %s (%.2fs%s)\n", strings.ToUpper(e.Action), e.Test, e.Elapsed, subs)
+		lines := r.details[group] // a passing test shows only its skipped subtests
 		if e.Action != "pass" {
-			for _, l := range append(r.output[key], r.details[group]...) {
+			lines = append(r.output[key], lines...)
+		}
+		if len(lines) > 0 {
+			for _, l := range lines {
 				if !strings.HasPrefix(l, "=== ") && !strings.HasPrefix(strings.TrimSpace(l), "--- ") {
 					fmt.Fprint(r.out, "        ", strings.TrimLeft(l, " "))
 				}
@@ -111,6 +137,7 @@ func (r *report) handle(e event) {
 		delete(r.output, key)
 		delete(r.details, group)
 		delete(r.subtests, group)
+		delete(r.subSkipped, group)
 	}
 }
 
