@@ -56,7 +56,7 @@ fi
 endef
 
 .PHONY: help deps deps-fyne deps-chromium run build build-idp build-adminapp \
-	screenshots test bench lint clean
+	screenshots test mutants bench lint clean
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -101,6 +101,13 @@ test: deps build-adminapp ## build the admin app, then run every module's tests 
 	  CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 20m -p 2 -skip '^TestFlood$$' $(TESTFLAGS) $(PKGS) || s=1; \
 	  CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 5m -run '^TestFlood$$' $(TESTFLAGS) ./idp/cmd/idpbench || s=1; \
 	  exit $$s; } 2>&1 | $(BIN)/testreport
+
+# .ci/mutants/run: each .ci/mutants/*.mutant breaks one security property in
+# a throwaway copy of the working tree and runs the tests that must notice;
+# it prints "killed NAME by TestX" or "SURVIVED NAME". Slow, so not part of
+# `make test` (CI runs it with CI_MUTANTS=1). MUTANTS="a b" runs only those.
+mutants: ## break each security property on purpose (.ci/mutants) and check a test fails (MUTANTS="name ...")
+	@bash .ci/mutants/run $(MUTANTS)
 
 # idp/cmd/idpbench: latency percentiles and CPU per operation (sign-in,
 # token, refresh, userinfo, introspection; user list and search on 100,000
