@@ -3,6 +3,8 @@ package adminapi_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -21,8 +23,11 @@ func TestAuditFailureRollsBack(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		super := f.active(storage.UserTypeEmployee, storage.RoleSuperAdmin)
+		var mu sync.Mutex
 		var attempted []string
 		hooked := f.withHooks(&hooks{audit: func(e storage.AuditEntry) error {
+			mu.Lock()
+			defer mu.Unlock()
 			attempted = append(attempted, e.Action)
 			return errAuditDown
 		}})
@@ -106,14 +111,19 @@ func TestAuditFailureRollsBack(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
+				mu.Lock()
 				attempted = nil
+				mu.Unlock()
 				err, check := tc.run(t)
 				var e *api.Error
 				if !errors.As(err, &e) || e.Status < 500 {
 					t.Fatalf("answer: %v, want a 5xx", err)
 				}
-				if len(attempted) != 1 || attempted[0] != tc.action {
-					t.Fatalf("audit writes attempted in the transaction: %v, want [%s]", attempted, tc.action)
+				mu.Lock()
+				got := slices.Clone(attempted)
+				mu.Unlock()
+				if len(got) != 1 || got[0] != tc.action {
+					t.Fatalf("audit writes attempted in the transaction: %v, want [%s]", got, tc.action)
 				}
 				check(t)
 			})
