@@ -457,6 +457,7 @@ func TestSelfLockout(t *testing.T) {
 		}
 	})
 }
+
 // TestEmailChangeByAdmin: any change of the email through the API — here
 // by an assigning manager — ends every session and token of the user,
 // voids their open links and tells the old address, with the audit entry,
