@@ -20,13 +20,13 @@ func TestMe(t *testing.T) {
 	all := []string{
 		"employees.read", "employees.write", "employees.roles", "employees.status", "employees.notify",
 		"clinicians.read", "clinicians.write", "clinicians.roles", "clinicians.status", "clinicians.notify",
-		"clinicians.mobile_credentials", "admins.manage", "clients.read", "clients.write",
-		"audit.records", "audit.all",
+		"clinicians.mobile_credentials", "employees.mfa", "clinicians.mfa",
+		"admins.manage", "clients.read", "clients.write", "audit.records", "audit.all",
 	}
 	admin := []string{
 		"employees.read", "employees.write", "employees.roles", "employees.status", "employees.notify",
 		"clinicians.read", "clinicians.write", "clinicians.roles", "clinicians.status", "clinicians.notify",
-		"clinicians.mobile_credentials", "audit.records",
+		"clinicians.mobile_credentials", "employees.mfa", "clinicians.mfa", "audit.records",
 	}
 	cases := []struct {
 		name        string
