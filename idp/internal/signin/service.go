@@ -28,22 +28,11 @@ const (
 	delayMax  = 4 * time.Second
 )
 
-// Hasher is what the Service needs of password.Hasher (which satisfies
-// it): verification, the equal-cost dummy verification for unknown
-// accounts, and hashing for a rehash.
-type Hasher interface {
-	Hash(secret string) (string, error)
-	Verify(secret, phc string) (ok, needsRehash bool, err error)
-	DummyVerify(secret string)
-}
-
-var _ Hasher = password.Hasher{}
-
 // Service authenticates email + password sign-ins. Zero fields take the
-// defaults above; Store and Hasher are required.
+// defaults above; Store is required.
 type Service struct {
 	Store  storage.Storage
-	Hasher Hasher
+	Hasher password.Hasher
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// LockAfter consecutive failures lock an account (or an email that has
@@ -64,6 +53,10 @@ type Service struct {
 	// Sleep waits d or until ctx is done; tests replace it. It applies the
 	// growing delay.
 	Sleep func(ctx context.Context, d time.Duration)
+	// verifying, when set (by tests, through export_test.go), is called
+	// once for each password verification the Service spends, real or
+	// dummy.
+	verifying func()
 }
 
 // DeviceCookie is the device cookie r carries, for Authenticate.
@@ -223,6 +216,9 @@ func (s *Service) lookup(ctx context.Context, email string) (u storage.User, kno
 // the log and the audit entry); u is returned, rehashed when its hash used
 // older parameters.
 func (s *Service) verify(ctx context.Context, log *slog.Logger, slot *password.Reservation, email string, u storage.User, known bool, pw string) (storage.User, string) {
+	if s.verifying != nil {
+		s.verifying()
+	}
 	switch {
 	case email == "" || len(email) > maxEmailLen:
 		_ = slot.DummyVerify(pw)

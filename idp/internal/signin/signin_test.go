@@ -372,7 +372,7 @@ func TestParallelFailuresAreCountedExactly(t *testing.T) {
 }
 
 // Parallel guesses cannot get more passwords checked than the limit allows.
-// The hasher counts the verifications, so an attempt over the limit that
+// The Service counts the verifications it spends, so an attempt over the limit that
 // still checked its password (and then answered "locked") is caught; and
 // every attempt reads the account's counter before any of them records a
 // failure, so none is turned away early by a lock another one already set:
@@ -385,8 +385,7 @@ func TestParallelGuessesStopAtTheLimit(t *testing.T) {
 		f := newFixture(t, gate)
 		f.svc.SourceLimit = 1000
 		f.user(t, "grace@example.com", storage.StatusActive, goodPassword)
-		hasher := &countingHasher{Hasher: f.svc.Hasher}
-		f.svc.Hasher = hasher
+		verifies := signin.CountVerifications(f.svc)
 		var mu sync.Mutex
 		results := map[string]int{}
 		var wg sync.WaitGroup
@@ -410,37 +409,18 @@ func TestParallelGuessesStopAtTheLimit(t *testing.T) {
 		if results["invalid"] != 4 || results["locked"] != 16 {
 			t.Errorf("results = %v, want 4 invalid (guesses 1-4) and 16 locked", results)
 		}
-		if n := hasher.verifies.Load(); n != 5 {
+		if n := verifies.Load(); n != 5 {
 			t.Errorf("%d passwords verified for %d parallel attempts, want 5 (the limit)", n, attempts)
 		}
-		if n := hasher.dummies.Load(); n != 0 {
-			t.Errorf("%d dummy verifications for a known account", n)
-		}
-		before := hasher.verifies.Load()
+		before := verifies.Load()
 		var locked *signin.LockedError
 		if _, err := f.auth("grace@example.com", goodPassword); !errors.As(err, &locked) {
 			t.Errorf("right password after the parallel burst: %v, want LockedError", err)
 		}
-		if hasher.verifies.Load() != before {
+		if verifies.Load() != before {
 			t.Error("the right password was verified while the account is locked")
 		}
 	})
-}
-
-// countingHasher is the real hasher, counting what it is asked to do.
-type countingHasher struct {
-	signin.Hasher
-	verifies, dummies atomic.Int64
-}
-
-func (h *countingHasher) Verify(secret, phc string) (bool, bool, error) {
-	h.verifies.Add(1)
-	return h.Hasher.Verify(secret, phc)
-}
-
-func (h *countingHasher) DummyVerify(secret string) {
-	h.dummies.Add(1)
-	h.Hasher.DummyVerify(secret)
 }
 
 // throttleGate is the real store, except that a read of key's throttle
