@@ -104,6 +104,7 @@ func banner(e env, issuer, addr, adminEmail, adminPassword string, created bool)
 	if created {
 		fmt.Fprintf(e.stdout, "\nFirst start: a super admin was created. This password is shown only now:\n")
 		fmt.Fprintf(e.stdout, "  Email:      %s\n  Password:   %s\n", adminEmail, adminPassword)
+		fmt.Fprintf(e.stdout, "Super admins sign in with two steps (IDP_MFA_REQUIRED_ROLES): at the first sign-in\nyou set up an authenticator app (the page shows a QR code and the key to type in).\n")
 	}
 	fmt.Fprintf(e.stdout, "\nSign in at %s/login (it opens your account page); modules sign in through\nthe provider once registered with `idp client add` (see README). Stop with Ctrl-C.\n\n", issuer)
 }
