@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/notify"
@@ -55,7 +55,7 @@ func (h *Handler) submitForgot(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, account.ErrThrottled):
 		p.Title, p.FormError = titleForgotError, msgTryLater
-		w.Header().Set("Retry-After", strconv.Itoa(3600))
+		setRetryAfter(w, time.Hour)
 		h.render(w, r, http.StatusTooManyRequests, pageForgot, p)
 		return
 	case err != nil:

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/signin"
@@ -328,12 +329,12 @@ func (h *Handler) removeMFA(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, account.ErrThrottled):
 		p.RemoveError = msgTryLater
-		w.Header().Set("Retry-After", strconv.Itoa(15*60))
+		setRetryAfter(w, 15*time.Minute)
 		fail(http.StatusTooManyRequests)
 		return
 	case errors.As(err, &locked):
 		p.RemoveError = lockedMessage(locked)
-		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds())+1))
+		setRetryAfter(w, locked.RetryAfter)
 		fail(http.StatusTooManyRequests)
 		return
 	case errors.Is(err, account.ErrMFANotEnabled):

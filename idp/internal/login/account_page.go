@@ -3,8 +3,8 @@ package login
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -144,7 +144,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, account.ErrThrottled):
 		p.PasswordError = msgTryLater
-		w.Header().Set("Retry-After", strconv.Itoa(15*60))
+		setRetryAfter(w, 15*time.Minute)
 		fail(http.StatusTooManyRequests)
 		return
 	case errors.As(err, &fe):
@@ -216,7 +216,7 @@ func (h *Handler) requestEmailChange(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, account.ErrThrottled):
 		p.EmailError = msgTryLater
-		w.Header().Set("Retry-After", strconv.Itoa(15*60))
+		setRetryAfter(w, 15*time.Minute)
 		fail(http.StatusTooManyRequests)
 		return
 	case errors.Is(err, account.ErrNotActive):

@@ -3,7 +3,6 @@ package login
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -120,7 +119,7 @@ func (h *Handler) requestPhoneChange(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest)
 	case errors.Is(err, account.ErrThrottled):
 		p.PhoneError = msgTryLater
-		w.Header().Set("Retry-After", strconv.Itoa(15*60))
+		setRetryAfter(w, 15*time.Minute)
 		fail(http.StatusTooManyRequests)
 	case errors.Is(err, account.ErrSMSUnavailable):
 		p.PhoneError = msgSMSUnavailable
@@ -170,7 +169,7 @@ func (h *Handler) confirmPhoneChange(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest)
 	case errors.As(err, &locked):
 		p.CodeError = lockedMessage(locked)
-		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds()+0.999)))
+		setRetryAfter(w, locked.RetryAfter)
 		fail(http.StatusTooManyRequests)
 	case errors.Is(err, account.ErrPhoneTaken):
 		p.CodeSentTo, p.PhoneError = "", msgPhoneTaken

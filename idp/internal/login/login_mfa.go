@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -249,7 +248,7 @@ func (h *Handler) submitMFA(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.As(err, &locked):
 		page.Title, page.FormError = titleMFASignInErr, lockedMessage(locked)
-		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds()+0.999)))
+		setRetryAfter(w, locked.RetryAfter)
 		h.render(w, r, http.StatusTooManyRequests, pageMFASignIn, page)
 		return
 	case errors.Is(err, account.ErrMFANotEnabled):

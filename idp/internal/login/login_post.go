@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -83,7 +82,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, form *log
 		return storage.User{}, false
 	case errors.As(err, &locked):
 		form.fail(lockedMessage(locked))
-		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds()+0.999)))
+		setRetryAfter(w, locked.RetryAfter)
 		h.render(w, r, http.StatusTooManyRequests, pageLogin, *form)
 		return storage.User{}, false
 	case err != nil:

@@ -3,10 +3,12 @@ package login
 import (
 	"errors"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/password"
 )
@@ -33,7 +35,7 @@ func (h *Handler) RenderError(w http.ResponseWriter, r *http.Request, status int
 // page: the provider is at capacity (hashing, or the server's admission
 // bound), nothing was checked.
 func (h *Handler) RenderBusy(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(password.RetryAfter.Seconds())))
+	setRetryAfter(w, password.RetryAfter)
 	h.RenderError(w, r, http.StatusServiceUnavailable, titleBusy, msgBusy)
 }
 
@@ -86,4 +88,10 @@ func (h *Handler) ConfirmLogout(w http.ResponseWriter, r *http.Request, fields u
 		p.Fields = append(p.Fields, hiddenField{k, fields.Get(k)})
 	}
 	h.render(w, r, http.StatusOK, pageConfirmOut, p)
+}
+
+// setRetryAfter tells the client when to try again: d in whole seconds,
+// rounded up, so it never says 0 while a lock still holds.
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 }

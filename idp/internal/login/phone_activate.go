@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/notify"
@@ -104,7 +104,7 @@ func (h *Handler) submitActivate(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, pagePhoneActivate, p)
 	case errors.Is(err, account.ErrThrottled):
 		p.Title, p.FormError = titleActivateError, msgTryLater
-		w.Header().Set("Retry-After", strconv.Itoa(15*60))
+		setRetryAfter(w, 15*time.Minute)
 		h.render(w, r, http.StatusTooManyRequests, pagePhoneActivate, p)
 	case errors.Is(err, account.ErrSMSUnavailable):
 		h.log.ErrorContext(r.Context(), "login: activation asked for, but no SMS gateway is configured")
@@ -152,7 +152,7 @@ func (h *Handler) submitCode(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, pagePhoneCode, p)
 	case errors.As(err, &locked):
 		p.Title, p.FormError = titleCodeError, lockedMessage(locked)
-		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds()+0.999)))
+		setRetryAfter(w, locked.RetryAfter)
 		h.render(w, r, http.StatusTooManyRequests, pagePhoneCode, p)
 	case err != nil:
 		h.internalError(w, r, "verifying activation code", err)

@@ -3,7 +3,6 @@ package login
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -185,7 +184,7 @@ func (h *Handler) submitPhoneLogin(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnauthorized, pagePhoneLogin, form)
 	case errors.As(err, &locked):
 		form.fail(lockedMessage(locked))
-		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter.Seconds()+0.999)))
+		setRetryAfter(w, locked.RetryAfter)
 		h.render(w, r, http.StatusTooManyRequests, pagePhoneLogin, form)
 	case err != nil:
 		h.internalError(w, r, "PIN sign-in", err)
