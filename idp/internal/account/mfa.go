@@ -317,6 +317,7 @@ func (m *MFA) hashCodes(userID string, codes []string) []string {
 // count. ErrMFANotEnabled (not counted) when u has no confirmed app.
 func (m *MFA) VerifySignIn(ctx context.Context, u storage.User, code, source, device string) (Factor, error) {
 	f, err := m.verify(ctx, u, code, source, device)
+	m.observeSignIn(signin.MethodSecondFactor, err, ErrWrongCode)
 	if err != nil {
 		return "", err
 	}

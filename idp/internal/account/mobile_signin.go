@@ -31,6 +31,12 @@ var errPINChanged = errors.New("account: PIN changed during sign-in")
 // A number without a usable credential is counted and locked the same way
 // under a throttle key, and costs the same argon2id verification.
 func (m *Mobile) AuthenticatePIN(ctx context.Context, phone, pinText, sourceAddr string) (storage.User, error) {
+	u, err := m.authenticatePIN(ctx, phone, pinText, sourceAddr)
+	m.observeSignIn(signin.MethodPhone, err, signin.ErrInvalidCredentials)
+	return u, err
+}
+
+func (m *Mobile) authenticatePIN(ctx context.Context, phone, pinText, sourceAddr string) (storage.User, error) {
 	num, err := number(phone)
 	if err != nil {
 		return storage.User{}, err

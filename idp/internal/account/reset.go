@@ -143,8 +143,10 @@ func (s *Service) afterPasswordChange(ctx context.Context, tx storage.Storage, u
 	}
 	// A lock in force is lifted with its signin.unlock audit entry; a
 	// count of failures below the limit is cleared as well.
-	if _, err := signin.Unlock(ctx, tx, u, by.ID, by.Source, now); err != nil {
+	if unlocked, err := signin.Unlock(ctx, tx, u, by.ID, by.Source, now); err != nil {
 		return fmt.Errorf("account: lifting sign-in lock: %w", err)
+	} else if unlocked {
+		s.SignInOutcomes.Observe(signin.MethodEmail, signin.OutcomeUnlock)
 	}
 	if err := tx.ResetThrottle(ctx, signin.AccountKey(u.Email)); err != nil {
 		return fmt.Errorf("account: clearing sign-in failures: %w", err)

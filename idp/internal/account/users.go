@@ -8,6 +8,7 @@ import (
 
 	"github.com/cliniconnects/identity/idp/internal/notify"
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
@@ -39,6 +40,9 @@ type Service struct {
 	// Queued, when set, is called after a transaction that queued email
 	// has committed (the server wakes its delivery worker with it).
 	Queued func()
+	// SignInOutcomes is told the sign-in outcomes decided here (a PIN sign-in,
+	// a second factor, a lock lifted by a password change); nil: nobody.
+	SignInOutcomes signin.Observer
 }
 
 // NewUser is what creating a user takes.

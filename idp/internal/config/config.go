@@ -21,6 +21,7 @@ import (
 type Config struct {
 	Issuer            string        // IDP_ISSUER: the public base URL; every link and token names it
 	Listen            string        // IDP_LISTEN: host:port to serve on
+	MetricsListen     string        // IDP_METRICS_LISTEN: private host:port for /metrics and /debug/pprof/; "" serves neither
 	Database          string        // IDP_DATABASE: SQLite path, or a postgres:// URL
 	DataDir           string        // IDP_DATA_DIR: SQLite file, key file, mail drop
 	BootstrapEmail    string        // IDP_BOOTSTRAP_EMAIL: first super admin of an empty store
@@ -81,6 +82,7 @@ var envOnly = map[string]string{
 var settings = []setting{
 	{"IDP_ISSUER", "issuer", "http://localhost:8080", "public base URL of the provider", func(c *Config, v string) error { c.Issuer = strings.TrimRight(v, "/"); return nil }},
 	{"IDP_LISTEN", "listen", "127.0.0.1:8080", "address to listen on", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"IDP_METRICS_LISTEN", "metrics-listen", "", "host:port of a private listener for Prometheus /metrics and Go's /debug/pprof/, e.g. 127.0.0.1:9090; keep it off public interfaces (default: off)", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
 	{"IDP_DATA_DIR", "data-dir", "./data", "directory for the SQLite file, key file and mail drop", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"IDP_DATABASE", "database", "", "SQLite file path or postgres:// URL (default: <data-dir>/idp.db)", func(c *Config, v string) error { c.Database = v; return nil }},
 	{"IDP_BOOTSTRAP_EMAIL", "bootstrap-email", "admin@localhost", "email of the super admin created in an empty store", func(c *Config, v string) error { c.BootstrapEmail = v; return nil }},
@@ -257,6 +259,12 @@ func (c Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("invalid IDP_LISTEN: %q is not host:port", c.Listen)
+	}
+	if c.MetricsListen != "" {
+		host, port, err := net.SplitHostPort(c.MetricsListen)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, "/ ") {
+			return fmt.Errorf("invalid IDP_METRICS_LISTEN: %q is not host:port, e.g. 127.0.0.1:9090 (leave it empty to serve no metrics)", c.MetricsListen)
+		}
 	}
 	if c.DataDir == "" {
 		return errors.New("invalid IDP_DATA_DIR: must not be empty")

@@ -21,6 +21,20 @@ func TestDefaults(t *testing.T) {
 	if c.PasswordMinLength != 15 || c.LockAfter != 5 || c.LockFor.Minutes() != 15 {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c.MetricsListen != "" {
+		t.Fatalf("metrics are on by default: IDP_METRICS_LISTEN = %q", c.MetricsListen)
+	}
+}
+
+// IDP_METRICS_LISTEN takes any host:port, a public one included (the
+// README says to keep it private); nothing else about it is refused.
+func TestMetricsListen(t *testing.T) {
+	for _, v := range []string{"127.0.0.1:9090", "[::1]:9090", "localhost:0", "0.0.0.0:9090", ":9090"} {
+		c, err := Load(env(map[string]string{"IDP_METRICS_LISTEN": v}), nil)
+		if err != nil || c.MetricsListen != v {
+			t.Errorf("%s: %q, %v", v, c.MetricsListen, err)
+		}
+	}
 }
 
 func TestFlagWinsOverEnv(t *testing.T) {
@@ -49,6 +63,9 @@ func TestInvalidNamesTheSetting(t *testing.T) {
 		{"IDP_BOOTSTRAP_EMAIL", "nobody", "IDP_BOOTSTRAP_EMAIL"},
 		{"IDP_LOCK_FOR", "-1m", "IDP_LOCK_FOR"},
 		{"IDP_LOG_LEVEL", "loud", "IDP_LOG_LEVEL"},
+		{"IDP_METRICS_LISTEN", "9090", "IDP_METRICS_LISTEN"},
+		{"IDP_METRICS_LISTEN", "127.0.0.1:http-alt", "IDP_METRICS_LISTEN"},
+		{"IDP_METRICS_LISTEN", "127.0.0.1:99999", "IDP_METRICS_LISTEN"},
 	} {
 		t.Run(tc.key+"="+tc.val, func(t *testing.T) {
 			_, err := Load(env(map[string]string{tc.key: tc.val}), nil)

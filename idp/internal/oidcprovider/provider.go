@@ -93,6 +93,9 @@ type Config struct {
 	// binding.ErrOtherBrowser or storage.ErrNotFound (gone, expired or
 	// already used). nil gives a plain-text page.
 	RefuseRequest func(w http.ResponseWriter, r *http.Request, why error)
+	// Observer is told the tokens issued and the families revoked (the
+	// metrics); the zero value tells nobody.
+	Observer Observer
 }
 
 // Provider is the OpenID provider: op's handler behind our wrappers.
@@ -145,6 +148,7 @@ func New(cfg Config) (*Provider, error) {
 		store: cfg.Store, keys: cfg.Keys, hasher: cfg.Hasher, logger: cfg.Logger, now: cfg.Now,
 		issuer: cfg.Issuer, authRequestTTL: cfg.AuthRequestTTL,
 		refreshReuseWindow: cfg.RefreshReuseWindow,
+		observe:            cfg.Observer,
 		accessTokenTTL:     cfg.AccessTokenTTL, idTokenTTL: cfg.IDTokenTTL, refreshTokenTTL: cfg.RefreshTokenTTL,
 	}
 	opCfg := &op.Config{

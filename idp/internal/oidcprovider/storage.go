@@ -41,6 +41,8 @@ type Storage struct {
 	idTokenTTL         time.Duration
 	refreshReuseWindow time.Duration
 	refreshTokenTTL    time.Duration
+	// observe is told the tokens issued and the families revoked.
+	observe Observer
 }
 
 // Health reports whether the store is usable.

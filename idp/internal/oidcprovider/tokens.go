@@ -53,9 +53,13 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		if err := s.redeem(ctx, r); err != nil {
 			return "", time.Time{}, err
 		}
-		return s.issueAccessToken(ctx, r.r.FamilyID, r.r.ClientID, r.r.UserID, r.GetAudience(), r.r.Scopes)
+		jti, exp, err := s.issueAccessToken(ctx, r.r.FamilyID, r.r.ClientID, r.r.UserID, r.GetAudience(), r.r.Scopes)
+		s.observe.issued(oidc.GrantTypeCode, false, err)
+		return jti, exp, err
 	case *serviceRequest:
-		return s.issueAccessToken(ctx, "", r.clientID, r.clientID, r.GetAudience(), r.scopes)
+		jti, exp, err := s.issueAccessToken(ctx, "", r.clientID, r.clientID, r.GetAudience(), r.scopes)
+		s.observe.issued(oidc.GrantTypeClientCredentials, false, err)
+		return jti, exp, err
 	default:
 		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
@@ -85,6 +89,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
 		}
 		jti, exp, err := s.issueAccessToken(ctx, t.FamilyID, t.ClientID, t.UserID, t.Audience, r.r.Scopes)
+		s.observe.issued(oidc.GrantTypeCode, true, err)
 		return jti, raw, exp, err
 	case *refreshRequest:
 		old := r.t
@@ -93,13 +98,18 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		next.RotatedAt, next.RevokedAt = time.Time{}, time.Time{}
 		err := s.store.RotateRefreshToken(ctx, hashToken(current), next, now, s.refreshReuseWindow)
 		if errors.Is(err, storage.ErrReused) || errors.Is(err, storage.ErrNotFound) {
+			s.observe.revoked("reuse")
 			s.logger.WarnContext(ctx, "refresh token presented again; its family was revoked", "token", old)
 			return "", "", time.Time{}, errGrantUnusable()
 		}
 		if err != nil {
 			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
 		}
+		if !old.RotatedAt.IsZero() {
+			s.observe.retried() // rotated before: a retry within the window
+		}
 		jti, exp, err := s.issueAccessToken(ctx, old.FamilyID, old.ClientID, old.UserID, old.Audience, r.scopes)
+		s.observe.issued(oidc.GrantTypeRefreshToken, true, err)
 		return jti, raw, exp, err
 	default:
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
@@ -167,6 +177,7 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, raw string) (o
 		if err := s.store.RevokeFamily(ctx, t.FamilyID, now); err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
+		s.observe.revoked("reuse")
 		s.logger.WarnContext(ctx, "rotated refresh token presented again; family revoked", "token", t)
 		return nil, errGrantUnusable()
 	case !now.Before(t.ExpiresAt):
@@ -231,6 +242,7 @@ func (s *Storage) revokeRefresh(ctx context.Context, hash, clientID string, now 
 	if err := s.store.RevokeFamily(ctx, t.FamilyID, now); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
+	s.observe.revoked("revoke")
 	return nil
 }
 

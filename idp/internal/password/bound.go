@@ -104,8 +104,16 @@ func bounded(fn func()) error {
 }
 
 // acquire takes a slot at once when one is free; otherwise it joins the
-// queue, if there is room, and waits at most MaxWait.
+// queue, if there is room, and waits at most MaxWait. The wait and its
+// result go to the observer (ObserveWaits).
 func (l *limiter) acquire() (release func(), err error) {
+	start := time.Now()
+	release, err = l.wait()
+	observeWait(time.Since(start), err != nil)
+	return release, err
+}
+
+func (l *limiter) wait() (release func(), err error) {
 	release = func() { <-l.slots }
 	select {
 	case l.slots <- struct{}{}:

@@ -121,12 +121,17 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	if err := km.Ensure(ctx); err != nil {
 		return nil, err
 	}
+	met, err := startMetrics(ctx, d, km)
+	if err != nil {
+		return nil, err
+	}
 	sessions := &session.Manager{Store: d.Store, Secure: cfg.Secure(), TTL: cfg.SessionTTL, Now: d.Now, Logger: d.Logger}
 	devices, err := signin.NewDevices(d.KEK, cfg.Secure())
 	if err != nil {
 		return nil, err
 	}
-	signins := &signin.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, LockAfter: cfg.LockAfter, LockFor: cfg.LockFor, Devices: devices, Logger: d.Logger}
+	signins := &signin.Service{Store: d.Store, Hasher: d.Hasher, Now: d.Now, LockAfter: cfg.LockAfter, LockFor: cfg.LockFor, Devices: devices, Logger: d.Logger,
+		Observe: signInObserver(met)}
 
 	// The provider renders its error pages with the login pages, which
 	// hand completed requests back to the provider: bind late.
@@ -143,6 +148,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		RefreshReuseWindow: cfg.RefreshReuseWindow,
 		Logger:             d.Logger,
 		Now:                d.Now,
+		Observer:           tokenObserver(met),
 		RenderError: func(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 			pages.RenderError(w, r, status, title, msg)
 		},
@@ -169,6 +175,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	acct.SignInOutcomes = signInObserver(met)
 	mfa, err := account.NewMFA(acct, d.KEK, signins, cfg.MFARequiredRoles)
 	if err != nil {
 		return nil, err
@@ -217,8 +224,8 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	if adm == (Admission{}) {
 		adm = DefaultAdmission()
 	}
-	return clientAddr(cfg.TrustedProxies, SecurityHeaders(cfg.Secure(),
-		limitBodies(pages.RenderError, admit(adm, pages.RenderBusy, mux)))), nil
+	return met.Instrument(clientAddr(cfg.TrustedProxies, SecurityHeaders(cfg.Secure(),
+		limitBodies(pages.RenderError, admit(adm, pages.RenderBusy, mux)))), endpointOf(mux)), nil
 }
 
 // maintain keeps a next signing key published, retires superseded ones and

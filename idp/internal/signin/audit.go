@@ -52,7 +52,9 @@ func (s *Service) audit(ctx context.Context, now time.Time, e event) error {
 		}
 		entry.Changes["device"] = [2]any{nil, "trusted"}
 	}
-	if err := s.Store.AppendAudit(ctx, entry); err != nil {
+	err := s.Store.AppendAudit(ctx, entry)
+	s.observeAudited(e.action, err == nil)
+	if err != nil {
 		return fmt.Errorf("signin: audit %s: %w", e.action, err)
 	}
 	return nil

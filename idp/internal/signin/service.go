@@ -53,6 +53,9 @@ type Service struct {
 	// Sleep waits d or until ctx is done; tests replace it. It applies the
 	// growing delay.
 	Sleep func(ctx context.Context, d time.Duration)
+	// Observe is told every outcome this Service audits (MethodEmail:
+	// success, failure, lock); nil: nobody.
+	Observe Observer
 	// verifying, when set (by tests, through export_test.go), is called
 	// once for each password verification the Service spends, real or
 	// dummy.

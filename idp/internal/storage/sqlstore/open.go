@@ -35,6 +35,8 @@ type Store struct {
 	// now is the clock for the timestamps the store sets itself (CreatedAt,
 	// UpdatedAt) and for expiry checks of methods that take no now.
 	now func() time.Time
+	// errs is told every failed statement (ObserveErrors).
+	errs *errHook
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -59,7 +61,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{log: logger, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	s := &Store{log: logger, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, errs: &errHook{}}
 	var driverDSN, secret string
 	if isPostgresURL(dsn) {
 		name, password, err := redactURL(dsn)
@@ -90,7 +92,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		_ = db.Close()
 		return nil, &unreachableError{db: s.name, secret: secret, err: err}
 	}
-	s.db, s.q = db, db
+	s.db, s.q = db, s.observed(db)
 	logger.Info("database opened", "dialect", s.d.name, "database", s.name)
 	return s, nil
 }

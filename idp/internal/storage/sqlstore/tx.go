@@ -83,7 +83,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx storage.Storage) error) err
 		return s.runTx(ctx, func(tx *sql.Tx) error {
 			scope = &txScope{tx: tx}
 			bound := *s
-			bound.q, bound.tx = tx, scope
+			bound.q, bound.tx = s.observed(tx), scope
 			return fn(&bound)
 		})
 	})
@@ -114,10 +114,10 @@ func (s *Store) keepRevocations(ctx context.Context, revs []revocation) {
 // transaction.
 func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 	if s.tx != nil {
-		return fn(s.tx.tx)
+		return fn(s.observed(s.tx.tx))
 	}
 	return s.retry(ctx, func() error {
-		return s.runTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
+		return s.runTx(ctx, func(tx *sql.Tx) error { return fn(s.observed(tx)) })
 	})
 }
 
@@ -126,7 +126,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 func (s *Store) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", s.errs.failed(s.d, err))
 	}
 	done := false
 	defer func() {
@@ -139,7 +139,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	done = true
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", s.errs.failed(s.d, err))
 	}
 	return nil
 }
