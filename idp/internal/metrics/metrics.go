@@ -30,6 +30,9 @@ type Sources struct {
 	Outbox func(ctx context.Context) (pending int, oldest time.Time, err error)
 	// SigningKeys are the keys that sign now.
 	SigningKeys func(ctx context.Context) ([]storage.SigningKey, error)
+	// Timeout bounds each read of Outbox and SigningKeys; 0 means
+	// ScrapeTimeout.
+	Timeout time.Duration
 	// Now is the clock ages are measured with; time.Now when nil.
 	Now func() time.Time
 	// Logger gets the errors of a scrape's reads; nil discards.
@@ -62,6 +65,9 @@ func New(src Sources) *Metrics {
 	}
 	if src.Logger == nil {
 		src.Logger = slog.New(slog.DiscardHandler)
+	}
+	if src.Timeout <= 0 {
+		src.Timeout = ScrapeTimeout
 	}
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),

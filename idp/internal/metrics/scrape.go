@@ -37,31 +37,45 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 		collectDB(ch, s.src.DBStats())
 	}
 	if s.src.Outbox != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), ScrapeTimeout)
-		n, oldest, err := s.src.Outbox(ctx)
-		cancel()
-		if err != nil {
-			s.src.Logger.Warn("metrics: reading the outbox backlog", "err", err)
-		} else {
-			age := 0.0
-			if n > 0 && !oldest.IsZero() {
-				age = max(0, s.src.Now().Sub(oldest).Seconds())
-			}
-			ch <- prometheus.MustNewConstMetric(outboxLen, prometheus.GaugeValue, float64(n))
-			ch <- prometheus.MustNewConstMetric(outboxAge, prometheus.GaugeValue, age)
-		}
+		s.collectOutbox(ch)
 	}
 	if s.src.SigningKeys != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), ScrapeTimeout)
-		keys, err := s.src.SigningKeys(ctx)
-		cancel()
-		if err != nil {
-			s.src.Logger.Warn("metrics: reading the signing keys", "err", err)
-		}
-		for _, k := range keys {
-			ch <- prometheus.MustNewConstMetric(keyAge, prometheus.GaugeValue,
-				max(0, s.src.Now().Sub(k.CreatedAt).Seconds()), k.ID, k.Algorithm)
-		}
+		s.collectKeys(ch)
+	}
+}
+
+// bounded is the context of one database read: it ends after Timeout.
+func (s *scrape) bounded() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.src.Timeout)
+}
+
+func (s *scrape) collectOutbox(ch chan<- prometheus.Metric) {
+	ctx, cancel := s.bounded()
+	defer cancel()
+	n, oldest, err := s.src.Outbox(ctx)
+	if err != nil {
+		s.src.Logger.Warn("metrics: reading the outbox backlog", "err", err)
+		return
+	}
+	age := 0.0
+	if n > 0 && !oldest.IsZero() {
+		age = max(0, s.src.Now().Sub(oldest).Seconds())
+	}
+	ch <- prometheus.MustNewConstMetric(outboxLen, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(outboxAge, prometheus.GaugeValue, age)
+}
+
+func (s *scrape) collectKeys(ch chan<- prometheus.Metric) {
+	ctx, cancel := s.bounded()
+	defer cancel()
+	keys, err := s.src.SigningKeys(ctx)
+	if err != nil {
+		s.src.Logger.Warn("metrics: reading the signing keys", "err", err)
+		return
+	}
+	for _, k := range keys {
+		ch <- prometheus.MustNewConstMetric(keyAge, prometheus.GaugeValue,
+			max(0, s.src.Now().Sub(k.CreatedAt).Seconds()), k.ID, k.Algorithm)
 	}
 }
 
