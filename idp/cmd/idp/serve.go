@@ -74,7 +74,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	banner(e, cfg.Issuer, ln.Addr().String(), admin.Email, adminPassword, created)
+	banner(e, cfg.Issuer, ln.Addr().String(), cfg.MetricsListen, admin.Email, adminPassword, created)
 	logger.Info("serving", "listen", ln.Addr().String(), "issuer", cfg.Issuer)
 
 	errc := make(chan error, 1)
@@ -96,11 +96,14 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 // banner tells the person who ran the server where it is and how to sign in.
 // The bootstrap password goes to the console (stdout) once and never to the
 // log.
-func banner(e env, issuer, addr, adminEmail, adminPassword string, created bool) {
+func banner(e env, issuer, addr, metricsAddr, adminEmail, adminPassword string, created bool) {
 	fmt.Fprintf(e.stdout, "\nCliniConnects Identity is running on %s\n", addr)
 	fmt.Fprintf(e.stdout, "  Issuer:     %s\n", issuer)
 	fmt.Fprintf(e.stdout, "  Discovery:  %s/.well-known/openid-configuration\n", issuer)
 	fmt.Fprintf(e.stdout, "  Ready:      %s/readyz\n", issuer)
+	if metricsAddr != "" {
+		fmt.Fprintf(e.stdout, "  Metrics:    http://%s/metrics and /debug/pprof/ (IDP_METRICS_LISTEN; keep it private)\n", metricsAddr)
+	}
 	if created {
 		fmt.Fprintf(e.stdout, "\nFirst start: a super admin was created. This password is shown only now:\n")
 		fmt.Fprintf(e.stdout, "  Email:      %s\n  Password:   %s\n", adminEmail, adminPassword)

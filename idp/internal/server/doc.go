@@ -8,6 +8,11 @@
 // (Admission: a few at once, a short queue, then 503), so that discovery,
 // keys, userinfo and health keep answering under a flood.
 //
+// With IDP_METRICS_LISTEN set it also serves Prometheus /metrics and Go's
+// pprof on that private listener (metrics.Handler), never on the public
+// one, counts every request by route and status, and wires the metrics
+// hooks of sign-in, tokens, hashing and storage (metrics.go).
+//
 // Routes: /healthz, /readyz (health); /login, /logged-out, /static/
 // (login); everything else goes to the OIDC provider (discovery, /keys,
 // /authorize, /authorize/callback, /oauth/token, /oauth/introspect,
