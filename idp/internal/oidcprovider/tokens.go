@@ -98,7 +98,9 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		next.RotatedAt, next.RevokedAt = time.Time{}, time.Time{}
 		err := s.store.RotateRefreshToken(ctx, hashToken(current), next, now, s.refreshReuseWindow)
 		if errors.Is(err, storage.ErrReused) || errors.Is(err, storage.ErrNotFound) {
-			s.observe.revoked("reuse")
+			if errors.Is(err, storage.ErrReused) {
+				s.observe.revoked("reuse")
+			}
 			s.logger.WarnContext(ctx, "refresh token presented again; its family was revoked", "token", old)
 			return "", "", time.Time{}, errGrantUnusable()
 		}

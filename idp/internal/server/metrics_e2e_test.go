@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,11 @@ func TestMetricsListener(t *testing.T) {
 			if _, err := e.refresh(f.cfg, rt0); err == nil {
 				t.Fatal("a reused refresh token worked")
 			}
+			// A second sign-in whose refresh token the client revokes.
+			_, tok2, _ := e.login(t, c, u)
+			if resp, _ := e.post(t, "/revoke", url.Values{"token": {tok2.RefreshToken}, "token_type_hint": {"refresh_token"}}, c.ID, c.secret); resp.StatusCode != http.StatusOK {
+				t.Fatalf("revoke: %d", resp.StatusCode)
+			}
 			// A path nobody routes, to check labels hold no raw paths.
 			unrouted := "/no-such-page-" + randHex(8)
 			if resp, err := http.Get(e.issuer + unrouted); err == nil {
@@ -170,15 +176,17 @@ func TestMetricsListener(t *testing.T) {
 				}
 			}
 			// Sign-in outcomes.
-			atLeast("idp_signins_total", map[string]string{"method": "email", "outcome": "success"}, 1)
+			atLeast("idp_signins_total", map[string]string{"method": "email", "outcome": "success"}, 2)
 			atLeast("idp_signins_total", map[string]string{"method": "email", "outcome": "failure"}, 1)
 			// Tokens, refresh retries and revocations.
 			for _, kind := range []string{"access", "refresh", "id"} {
-				atLeast("idp_tokens_issued_total", map[string]string{"type": kind, "grant_type": "authorization_code"}, 1)
+				atLeast("idp_tokens_issued_total", map[string]string{"type": kind, "grant_type": "authorization_code"}, 2)
 				atLeast("idp_tokens_issued_total", map[string]string{"type": kind, "grant_type": "refresh_token"}, 3)
 			}
 			atLeast("idp_refresh_reuse_retries_total", nil, 1)
 			atLeast("idp_refresh_family_revocations_total", map[string]string{"reason": "reuse"}, 1)
+			atLeast("idp_refresh_family_revocations_total", map[string]string{"reason": "revoke"}, 1)
+			atLeast("idp_http_requests_total", map[string]string{"endpoint": "revoke", "code": "200"}, 1)
 			// The hashing bound.
 			atLeast("idp_password_hash_wait_seconds", nil, 2)
 			atLeast("idp_password_hash_slots", nil, 1)
