@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"testing"
 
@@ -21,9 +22,10 @@ func TestErrorKind(t *testing.T) {
 		{fmt.Errorf("get user: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), ErrorUnavailable},
 		{driver.ErrBadConn, ErrorUnavailable},
 		{sql.ErrConnDone, ErrorUnavailable},
-		{&pgconn.PgError{Code: "57P01"}, ErrorUnavailable}, // admin shutdown
-		{&pgconn.PgError{Code: "08006"}, ErrorUnavailable}, // connection failure
-		{&pgconn.PgError{Code: "42P01"}, ErrorOther},       // undefined table
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), ErrorUnavailable}, // the server went away mid-answer
+		{&pgconn.PgError{Code: "57P01"}, ErrorUnavailable},              // admin shutdown
+		{&pgconn.PgError{Code: "08006"}, ErrorUnavailable},              // connection failure
+		{&pgconn.PgError{Code: "42P01"}, ErrorOther},                    // undefined table
 		{errors.New("something else"), ErrorOther},
 	} {
 		if got := errorKind(tc.err); got != tc.want {
