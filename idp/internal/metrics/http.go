@@ -18,12 +18,18 @@ func (m *Metrics) Instrument(next http.Handler, endpoint func(*http.Request) str
 		start := time.Now()
 		name := endpoint(r)
 		sw := &statusWriter{ResponseWriter: w}
+		returned := false
 		defer func() {
-			code := strconv.Itoa(sw.status())
+			status := sw.status()
+			if !returned {
+				status = http.StatusInternalServerError // a panic: net/http drops the connection
+			}
+			code := strconv.Itoa(status)
 			m.requests.WithLabelValues(name, code).Inc()
 			m.latency.WithLabelValues(name, code).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
+		returned = true
 	})
 }
 

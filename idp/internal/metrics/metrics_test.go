@@ -98,16 +98,22 @@ func TestInstrument(t *testing.T) {
 	mux.HandleFunc("GET /created", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) })
 	mux.HandleFunc("GET /body", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "hi") })
 	mux.HandleFunc("GET /nothing", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
 	h := m.Instrument(mux, func(r *http.Request) string { _, p := mux.Handler(r); return p })
 	for _, p := range []string{"/created", "/body", "/body", "/nothing", "/missing/123"} {
 		get(t, h, p)
 	}
+	func() {
+		defer func() { _ = recover() }() // net/http's part
+		get(t, h, "/panic")
+	}()
 	_, body := get(t, m.Handler(), "/metrics")
 	for _, want := range []string{
 		`idp_http_requests_total{code="201",endpoint="GET /created"} 1`,
 		`idp_http_requests_total{code="200",endpoint="GET /body"} 2`,
 		`idp_http_requests_total{code="200",endpoint="GET /nothing"} 1`,
 		`idp_http_requests_total{code="404",endpoint=""} 1`,
+		`idp_http_requests_total{code="500",endpoint="GET /panic"} 1`,
 		`idp_http_request_duration_seconds_count{code="200",endpoint="GET /body"} 2`,
 	} {
 		if !strings.Contains(body, want) {
