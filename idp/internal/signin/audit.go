@@ -52,11 +52,11 @@ func (s *Service) audit(ctx context.Context, now time.Time, e event) error {
 		}
 		entry.Changes["device"] = [2]any{nil, "trusted"}
 	}
-	err := s.Store.AppendAudit(ctx, entry)
-	s.observeAudited(e.action, err == nil)
-	if err != nil {
+	if err := s.Store.AppendAudit(ctx, entry); err != nil {
+		s.observeAudited(e.action, false)
 		return fmt.Errorf("signin: audit %s: %w", e.action, err)
 	}
+	s.observeAudited(e.action, true)
 	return nil
 }
 
