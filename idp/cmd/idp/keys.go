@@ -21,17 +21,17 @@ func cmdKeys(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	km, err := server.KeyManager(server.Deps{Config: cfg, Store: store, Logger: logger, Now: nowFunc})
+	km, err := server.SigningKeys(server.Deps{Config: cfg, Store: store, Logger: logger, Now: nowFunc})
 	if err != nil {
 		return err
 	}
 	if err := km.Ensure(ctx); err != nil {
 		return err
 	}
-	kid, err := km.Rotate(ctx)
+	idKID, accessKID, err := km.Rotate(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "rotated: %s now signs; the previous key stays published until its tokens expire\n", kid)
+	fmt.Fprintf(e.stdout, "rotated: %s now signs ID tokens and %s access tokens; the previous keys stay published until their tokens expire\n", idKID, accessKID)
 	return nil
 }

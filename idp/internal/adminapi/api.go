@@ -20,13 +20,15 @@ import (
 // PathPrefix is where the server mounts the handler ("/admin/v1/").
 const PathPrefix = api.BasePath + "/"
 
-// KeySource gives the provider's public signing keys (*keys.Manager).
+// KeySource verifies access token signatures (*keys.Set).
 type KeySource interface {
-	// PublicKey returns the published key kid, or keys.ErrUnknownKey. It
-	// looks for a key published by another replica since, but reads the
-	// store for unknown ids at most once per interval, so that tokens
-	// with made-up key ids cannot turn every request into a query.
-	PublicKey(ctx context.Context, kid string) (jose.JSONWebKey, error)
+	// VerifyAccessToken returns the payload of jws when a published access
+	// token key signed it; else keys.ErrUnknownKey, keys.ErrBadSignature
+	// or a store error. It looks for a key published by another replica
+	// since, but reads the store for unknown ids at most once per
+	// interval, so that tokens with made-up key ids cannot turn every
+	// request into a query.
+	VerifyAccessToken(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, error)
 }
 
 // Deps is what the handler is built from.

@@ -156,20 +156,21 @@ func bearer(r *http.Request) (string, bool) {
 // the expiry.
 func (h *Handler) verifyJWT(r *http.Request, raw string) (tokenClaims, error) {
 	var claims tokenClaims
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		_, _, e := fail(errBadToken, "not a JWS")
 		return claims, e
 	}
-	kid := jws.Signatures[0].Header.KeyID
-	key, err := h.publicKey(r, kid)
-	if err != nil {
-		return claims, err
-	}
-	payload, err := jws.Verify(key)
-	if err != nil {
+	payload, err := h.d.Keys.VerifyAccessToken(r.Context(), jws)
+	switch {
+	case errors.Is(err, keys.ErrUnknownKey):
+		_, _, e := fail(errBadToken, "unknown key id")
+		return claims, e
+	case errors.Is(err, keys.ErrBadSignature):
 		_, _, e := fail(errBadToken, "signature: "+err.Error())
 		return claims, e
+	case err != nil:
+		return claims, err
 	}
 	if err := json.Unmarshal(payload, &claims); err != nil {
 		_, _, e := fail(errBadToken, "claims: "+err.Error())
@@ -187,16 +188,4 @@ func (h *Handler) verifyJWT(r *http.Request, raw string) (tokenClaims, error) {
 		return claims, errExpiredToken
 	}
 	return claims, nil
-}
-
-func (h *Handler) publicKey(r *http.Request, kid string) (*jose.JSONWebKey, error) {
-	k, err := h.d.Keys.PublicKey(r.Context(), kid)
-	if errors.Is(err, keys.ErrUnknownKey) {
-		_, _, e := fail(errBadToken, "unknown key id")
-		return nil, e
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &k, nil
 }

@@ -62,7 +62,7 @@ func testLogger() *slog.Logger {
 type fixture struct {
 	t      *testing.T
 	store  storage.Storage
-	keys   *keys.Manager
+	keys   *keys.Set
 	outbox *notify.Outbox
 	clock  *testenv.ShiftedClock
 	srv    *httptest.Server
@@ -90,7 +90,10 @@ func newFixture(t *testing.T, b backend) *fixture {
 	kek := make([]byte, keys.KEKSize)
 	_, _ = rand.Read(kek)
 	f := &fixture{t: t, store: st, clock: &testenv.ShiftedClock{}}
-	f.keys = &keys.Manager{Store: st, KEK: kek, Rotation: 24 * time.Hour, Lifetime: 10 * time.Minute, Bits: 2048}
+	f.keys = &keys.Set{
+		ID:     &keys.Manager{Store: st, KEK: kek, Rotation: 24 * time.Hour, Lifetime: 10 * time.Minute},
+		Access: &keys.Manager{Store: st, Algorithm: keys.ES256, KEK: kek, Rotation: 24 * time.Hour, Lifetime: 10 * time.Minute},
+	}
 	if err := f.keys.Ensure(ctx); err != nil {
 		t.Fatalf("keys: %v", err)
 	}
@@ -188,10 +191,14 @@ type tokenOpts struct {
 	client  string
 	aud     []string
 	service bool
+	// idKey signs with the ID token key (RS256) instead of the access
+	// token key (ES256): what no access token the provider issues is.
+	idKey bool
 }
 
 // token mints an access token for u as the provider does: a JWT signed
-// with the current signing key and recorded in the store under its jti.
+// with the current access token key (ES256) and recorded in the store
+// under its jti.
 func (f *fixture) token(u storage.User, o ...func(*tokenOpts)) string {
 	f.t.Helper()
 	opts := tokenOpts{scopes: []string{"openid", "profile", api.Scope}, ttl: 5 * time.Minute, issuer: f.issuer, client: f.adminClient.ID}
@@ -213,11 +220,15 @@ func (f *fixture) token(u storage.User, o ...func(*tokenOpts)) string {
 	if err != nil {
 		f.t.Fatalf("record access token: %v", err)
 	}
-	meta, priv, err := f.keys.Signing(ctx)
+	m := f.keys.Access
+	if opts.idKey {
+		m = f.keys.ID
+	}
+	meta, priv, err := m.Signing(ctx)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: priv, KeyID: meta.ID}},
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(meta.Algorithm), Key: jose.JSONWebKey{Key: priv, KeyID: meta.ID}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		f.t.Fatal(err)

@@ -2,7 +2,7 @@ package adminapi_test
 
 import (
 	"context"
-	"crypto/rsa"
+	"crypto"
 	"strings"
 	"testing"
 
@@ -41,6 +41,15 @@ func TestForgedTokens(t *testing.T) {
 				}
 			})
 		}
+		// Genuine claims, recorded, signed by the provider — but with the
+		// ID token key: what that key signs is an ID token, never an
+		// access token.
+		t.Run("signed by the ID token key", func(t *testing.T) {
+			idSigned := f.token(super, func(o *tokenOpts) { o.idKey = true })
+			if r := f.do("GET", api.BasePath+"/me", idSigned, ""); r.status != 401 {
+				t.Fatalf("GET /me: %d %s", r.status, r.body)
+			}
+		})
 		// The genuine token still works: nothing above was refused for
 		// a reason of its own.
 		if _, err := api.NewClient(f.issuer, f.srv.Client(), api.StaticToken(genuine)).Me(ctx); err != nil {
@@ -49,11 +58,12 @@ func TestForgedTokens(t *testing.T) {
 	})
 }
 
-// publicKey is the provider's current signing key as the JWKS publishes it.
-func (f *fixture) publicKey() *rsa.PublicKey {
+// publicKey is the provider's current access token key as the JWKS
+// publishes it.
+func (f *fixture) publicKey() crypto.PublicKey {
 	f.t.Helper()
 	ctx := context.Background()
-	meta, _, err := f.keys.Signing(ctx)
+	meta, _, err := f.keys.Access.Signing(ctx)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -63,9 +73,7 @@ func (f *fixture) publicKey() *rsa.PublicKey {
 	}
 	for _, k := range pub {
 		if k.KeyID == meta.ID {
-			if rk, ok := k.Key.(*rsa.PublicKey); ok {
-				return rk
-			}
+			return k.Key
 		}
 	}
 	f.t.Fatalf("signing key %s not published", meta.ID)

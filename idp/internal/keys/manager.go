@@ -3,6 +3,9 @@ package keys
 import (
 	"cmp"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -11,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,11 +23,21 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
-// Algorithm is the one signature algorithm the provider signs with.
-const Algorithm = "RS256"
+// The signature algorithms a Manager can keep keys for. ID tokens are
+// signed RS256 (every OpenID Connect client can verify it); access tokens,
+// which only this provider and its modules verify, ES256: a P-256
+// signature costs a small fraction of an RSA one (see README, "Signing
+// keys").
+const (
+	RS256 = "RS256"
+	ES256 = "ES256"
+)
 
-// DefaultBits is the RSA modulus size of new signing keys.
-const DefaultBits = 3072
+// DefaultBits is the RSA modulus size of new RS256 keys: 2048 bits is
+// 112-bit strength, what NIST SP 800-57 accepts through 2030 and what the
+// major providers sign ID tokens with. Larger keys already stored stay in
+// use until they are rotated out.
+const DefaultBits = 2048
 
 // DefaultCacheTTL is how long a Manager trusts its copy of the key list
 // before reading the store again. Scheduled activations need no reload: the
@@ -56,10 +70,16 @@ var ErrUnknownKey = errors.New("keys: unknown key id")
 //   - a "next" key is an eligible key activating after the signing key;
 //     Ensure keeps one published.
 //
+// A Manager keeps the keys of one algorithm (Algorithm) and ignores the
+// stored keys of others; Set pairs the ID token and access token Managers.
+//
 // The zero value is not usable: set Store, KEK, Rotation and Lifetime. Use a
 // Manager through a pointer; it caches parsed keys.
 type Manager struct {
 	Store storage.Storage
+	// Algorithm is what the keys sign with: RS256 (the default when empty)
+	// or ES256 (P-256).
+	Algorithm string
 	// KEK encrypts private keys at rest (AES-256-GCM, key id as AAD).
 	KEK []byte
 	// Rotation is how long a key signs before its successor takes over.
@@ -70,7 +90,7 @@ type Manager struct {
 	Lifetime time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Bits is the RSA modulus size of new keys; 0 means DefaultBits.
+	// Bits is the RSA modulus size of new RS256 keys; 0 means DefaultBits.
 	Bits int
 	// CacheTTL bounds how stale the cached key list may be; 0 means
 	// DefaultCacheTTL.
@@ -95,8 +115,16 @@ type Manager struct {
 // entry is one stored key with its parsed material.
 type entry struct {
 	meta storage.SigningKey // PrivateKey holds the sealed bytes
-	pub  *rsa.PublicKey
-	priv *rsa.PrivateKey // decrypted on first use
+	pub  crypto.PublicKey   // *rsa.PublicKey or *ecdsa.PublicKey, parsed once
+	priv crypto.Signer      // decrypted on first use
+}
+
+// alg is the algorithm of m's keys.
+func (m *Manager) alg() string {
+	if m.Algorithm == "" {
+		return RS256
+	}
+	return m.Algorithm
 }
 
 func (m *Manager) now() time.Time {
@@ -141,6 +169,8 @@ func (m *Manager) check() error {
 		return errors.New("keys: Manager.Rotation must be positive")
 	case m.Lifetime <= 0:
 		return errors.New("keys: Manager.Lifetime must be positive")
+	case m.alg() != RS256 && m.alg() != ES256:
+		return fmt.Errorf("keys: Manager.Algorithm %q: want %s or %s", m.Algorithm, RS256, ES256)
 	}
 	return nil
 }
@@ -237,9 +267,10 @@ func (m *Manager) Rotate(ctx context.Context) (newKID string, err error) {
 	return k.ID, nil
 }
 
-// Signing returns the key to sign with now and its private key. It reads
-// the store at most once per CacheTTL.
-func (m *Manager) Signing(ctx context.Context) (storage.SigningKey, *rsa.PrivateKey, error) {
+// Signing returns the key to sign with now and its private key
+// (*rsa.PrivateKey for RS256, *ecdsa.PrivateKey for ES256). It reads the
+// store at most once per CacheTTL.
+func (m *Manager) Signing(ctx context.Context) (storage.SigningKey, crypto.Signer, error) {
 	now := m.now()
 	list, err := m.cached(ctx, now)
 	if err != nil {
@@ -260,11 +291,11 @@ func (m *Manager) Signing(ctx context.Context) (storage.SigningKey, *rsa.Private
 		if err != nil {
 			return storage.SigningKey{}, nil, fmt.Errorf("keys: signing key %s: parsing PKCS#8: %w", e.meta.ID, err)
 		}
-		rk, ok := pk.(*rsa.PrivateKey)
-		if !ok {
-			return storage.SigningKey{}, nil, fmt.Errorf("keys: signing key %s is not an RSA key", e.meta.ID)
+		signer, ok := pk.(crypto.Signer)
+		if !ok || !matches(e.meta.Algorithm, signer.Public()) {
+			return storage.SigningKey{}, nil, fmt.Errorf("keys: signing key %s is not an %s key", e.meta.ID, e.meta.Algorithm)
 		}
-		e.priv = rk
+		e.priv = signer
 	}
 	meta := e.meta
 	meta.PrivateKey = nil
@@ -289,21 +320,50 @@ func (m *Manager) Public(ctx context.Context) ([]jose.JSONWebKey, error) {
 // whoever asks and however many ask at once: tokens with made-up key ids
 // cost no more than one query per interval.
 func (m *Manager) PublicKey(ctx context.Context, kid string) (jose.JSONWebKey, error) {
-	now := m.now()
-	list, err := m.cached(ctx, now)
+	e, err := m.lookup(ctx, kid)
 	if err != nil {
 		return jose.JSONWebKey{}, err
 	}
-	if k, ok := find(published(list, now), kid); ok {
-		return k, nil
+	return jose.JSONWebKey{Key: e.pub, KeyID: e.meta.ID, Algorithm: e.meta.Algorithm, Use: "sig"}, nil
+}
+
+// lookup is PublicKey's search: the published entry with id kid.
+func (m *Manager) lookup(ctx context.Context, kid string) (*entry, error) {
+	now := m.now()
+	list, err := m.cached(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	if e := findEntry(list, kid, now); e != nil {
+		return e, nil
 	}
 	if list, err = m.refresh(ctx, m.unknownKIDReload()); err != nil {
-		return jose.JSONWebKey{}, err
+		return nil, err
 	}
-	if k, ok := find(published(list, now), kid); ok {
-		return k, nil
+	if e := findEntry(list, kid, now); e != nil {
+		return e, nil
 	}
-	return jose.JSONWebKey{}, ErrUnknownKey
+	return nil, ErrUnknownKey
+}
+
+// findEntry is the entry of list with id kid that is published at now.
+func findEntry(list []*entry, kid string, now time.Time) *entry {
+	for _, e := range list {
+		if e.meta.ID == kid && (e.meta.ExpireAt.IsZero() || e.meta.ExpireAt.After(now)) {
+			return e
+		}
+	}
+	return nil
+}
+
+// firstActivation is the earliest ActivateAt of m's stored keys, zero
+// when there are none.
+func (m *Manager) firstActivation(ctx context.Context) (time.Time, error) {
+	list, err := m.cached(ctx, m.now())
+	if err != nil || len(list) == 0 {
+		return time.Time{}, err
+	}
+	return list[0].meta.ActivateAt, nil // sorted by ActivateAt
 }
 
 // published is the JWKS view of list at now: keys not yet expired.
@@ -313,18 +373,9 @@ func published(list []*entry, now time.Time) []jose.JSONWebKey {
 		if !e.meta.ExpireAt.IsZero() && !e.meta.ExpireAt.After(now) {
 			continue
 		}
-		out = append(out, jose.JSONWebKey{Key: e.pub, KeyID: e.meta.ID, Algorithm: Algorithm, Use: "sig"})
+		out = append(out, jose.JSONWebKey{Key: e.pub, KeyID: e.meta.ID, Algorithm: e.meta.Algorithm, Use: "sig"})
 	}
 	return out
-}
-
-func find(keys []jose.JSONWebKey, kid string) (jose.JSONWebKey, bool) {
-	for _, k := range keys {
-		if k.KeyID == kid {
-			return k, true
-		}
-	}
-	return jose.JSONWebKey{}, false
 }
 
 // Invalidate drops the cached key list; the next call reads the store.
@@ -379,16 +430,15 @@ func (m *Manager) reload(ctx context.Context, now time.Time) ([]*entry, error) {
 	m.mu.Unlock()
 	list := make([]*entry, 0, len(stored))
 	for _, k := range stored {
-		if k.Algorithm != Algorithm {
-			continue
+		if k.Algorithm != m.alg() {
+			continue // another Manager's
 		}
-		pk, err := x509.ParsePKIXPublicKey(k.PublicKey)
+		pub, err := x509.ParsePKIXPublicKey(k.PublicKey)
 		if err != nil {
 			return nil, fmt.Errorf("keys: public key %s: %w", k.ID, err)
 		}
-		pub, ok := pk.(*rsa.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("keys: public key %s is not an RSA key", k.ID)
+		if !matches(k.Algorithm, pub) {
+			return nil, fmt.Errorf("keys: public key %s is not an %s key", k.ID, k.Algorithm)
 		}
 		e := &entry{meta: k, pub: pub}
 		if o := old[k.ID]; o != nil && o.priv != nil && o.meta.ActivateAt.Equal(k.ActivateAt) {
@@ -411,23 +461,19 @@ func (m *Manager) reload(ctx context.Context, now time.Time) ([]*entry, error) {
 // is taken by a key that cannot serve (retired early by Rotate), a random
 // suffix is added.
 func (m *Manager) create(ctx context.Context, at, now time.Time, list []*entry) error {
-	id := kidFor(at, "")
+	id := kidFor(m.alg(), at, "")
 	for _, e := range list {
 		if e.meta.ID == id && !eligible(e.meta, now, m.Grace()) {
 			var b [4]byte
 			_, _ = rand.Read(b[:])
-			id = kidFor(at, hex.EncodeToString(b[:]))
+			id = kidFor(m.alg(), at, hex.EncodeToString(b[:]))
 		}
 	}
-	bits := m.Bits
-	if bits == 0 {
-		bits = DefaultBits
-	}
-	rk, err := rsa.GenerateKey(rand.Reader, bits)
+	priv, err := m.generate()
 	if err != nil {
-		return fmt.Errorf("keys: generating RSA key: %w", err)
+		return err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(rk)
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
 		return fmt.Errorf("keys: encoding private key: %w", err)
 	}
@@ -435,13 +481,13 @@ func (m *Manager) create(ctx context.Context, at, now time.Time, list []*entry) 
 	if err != nil {
 		return err
 	}
-	pub, err := x509.MarshalPKIXPublicKey(&rk.PublicKey)
+	pub, err := x509.MarshalPKIXPublicKey(priv.Public())
 	if err != nil {
 		return fmt.Errorf("keys: encoding public key: %w", err)
 	}
 	k := storage.SigningKey{
 		ID:         id,
-		Algorithm:  Algorithm,
+		Algorithm:  m.alg(),
 		PrivateKey: sealed,
 		PublicKey:  pub,
 		CreatedAt:  now.UTC(),
@@ -460,10 +506,42 @@ func (m *Manager) create(ctx context.Context, at, now time.Time, list []*entry) 
 	return nil
 }
 
-// kidFor names the key activating at `at`: readable, sortable, and the same
-// on every replica.
-func kidFor(at time.Time, suffix string) string {
-	id := "rs256-" + at.UTC().Format("20060102T150405Z")
+// generate makes a new private key of m's algorithm.
+func (m *Manager) generate() (crypto.Signer, error) {
+	if m.alg() == ES256 {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("keys: generating P-256 key: %w", err)
+		}
+		return k, nil
+	}
+	bits := m.Bits
+	if bits == 0 {
+		bits = DefaultBits
+	}
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		return nil, fmt.Errorf("keys: generating RSA key: %w", err)
+	}
+	return k, nil
+}
+
+// matches reports whether pub is a key of algorithm alg: an RSA key for
+// RS256, a P-256 key for ES256.
+func matches(alg string, pub crypto.PublicKey) bool {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return alg == RS256
+	case *ecdsa.PublicKey:
+		return alg == ES256 && k.Curve == elliptic.P256()
+	}
+	return false
+}
+
+// kidFor names the key of algorithm alg activating at `at`: readable,
+// sortable, and the same on every replica.
+func kidFor(alg string, at time.Time, suffix string) string {
+	id := strings.ToLower(alg) + "-" + at.UTC().Format("20060102T150405Z")
 	if suffix != "" {
 		id += "-" + suffix
 	}

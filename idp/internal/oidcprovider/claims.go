@@ -184,11 +184,14 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 }
 
 // GetPrivateClaimsFromRequest adds the RFC 9068 scope claim to JWT access
-// tokens, and roles and user_type when scope roles was granted.
+// tokens, and roles and user_type when scope roles was granted. op calls
+// it only while building an access token, just before it asks for the
+// signing key: it marks the request so that the access token key signs.
 //
 // A user's access token also carries amr (RFC 8176), so that a resource
 // (the admin API among them) can require two factors without a lookup.
 func (s *Storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	markAccessToken(ctx) // op signs the access token next (keys.go)
 	_, service := req.(*serviceRequest)
 	claims, err := s.privateClaims(ctx, req.GetSubject(), req.GetScopes(), service)
 	if r, ok := req.(interface{ GetAMR() []string }); ok && err == nil && !service && len(r.GetAMR()) > 0 {

@@ -56,6 +56,7 @@ func (p *Provider) tokenGuard(next http.Handler) http.Handler {
 			writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "the grant type is not supported")
 			return
 		}
+		r = r.WithContext(withTokenSlot(r.Context())) // access tokens get their own key (keys.go)
 		next.ServeHTTP(&challengeWriter{ResponseWriter: w, challenge: p.basicRealm()}, r)
 	})
 }

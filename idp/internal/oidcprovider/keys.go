@@ -2,7 +2,8 @@ package oidcprovider
 
 import (
 	"context"
-	"crypto/rsa"
+	"crypto"
+	"errors"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -13,10 +14,11 @@ import (
 
 type signingKey struct {
 	id  string
-	key *rsa.PrivateKey
+	alg jose.SignatureAlgorithm
+	key crypto.Signer
 }
 
-func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
 func (k *signingKey) Key() any                                    { return k.key }
 func (k *signingKey) ID() string                                  { return k.id }
 
@@ -29,22 +31,65 @@ func (k *publicKey) Algorithm() jose.SignatureAlgorithm {
 func (k *publicKey) Use() string { return k.k.Use }
 func (k *publicKey) Key() any    { return k.k.Key }
 
-// SigningKey returns the key every replica signs with now.
+// op asks SigningKey for the key of every token it signs: the JWT access
+// token (op.CreateJWT: GetPrivateClaimsFromRequest, then SigningKey) and
+// the ID token (op.CreateIDToken, which also takes at_hash and c_hash from
+// the key's algorithm). Access tokens get their own ES256 key: the token
+// endpoint puts a tokenSlot in the request context, our
+// GetPrivateClaimsFromRequest marks it, and the SigningKey call that
+// follows, the access token's, takes the mark. Without a slot (op signing
+// outside the token endpoint) every token gets the ID token key, and an
+// access token signed with it does not verify: that fails closed.
+type tokenSlot struct{ accessNext bool }
+
+type tokenSlotKey struct{}
+
+// withTokenSlot returns ctx with an empty slot for one token response.
+func withTokenSlot(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tokenSlotKey{}, &tokenSlot{})
+}
+
+// markAccessToken notes that op is about to sign an access token.
+func markAccessToken(ctx context.Context) {
+	if s, ok := ctx.Value(tokenSlotKey{}).(*tokenSlot); ok {
+		s.accessNext = true
+	}
+}
+
+// takeAccessMark reports whether this signature is an access token's and
+// clears the mark.
+func takeAccessMark(ctx context.Context) bool {
+	s, ok := ctx.Value(tokenSlotKey{}).(*tokenSlot)
+	if !ok || !s.accessNext {
+		return false
+	}
+	s.accessNext = false
+	return true
+}
+
+// SigningKey returns the key every replica signs with now: the access
+// token key right after GetPrivateClaimsFromRequest, else the ID token key.
 func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	meta, priv, err := s.keys.Signing(ctx)
+	m := s.keys.ID
+	if takeAccessMark(ctx) {
+		m = s.keys.Access
+	}
+	meta, priv, err := m.Signing(ctx)
 	if err != nil {
 		s.logger.ErrorContext(ctx, "no usable signing key", "err", err)
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	return &signingKey{id: meta.ID, key: priv}, nil
+	return &signingKey{id: meta.ID, alg: jose.SignatureAlgorithm(meta.Algorithm), key: priv}, nil
 }
 
-// SignatureAlgorithms lists RS256 only.
+// SignatureAlgorithms is what ID tokens are signed with (discovery's
+// id_token_signing_alg_values_supported): RS256.
 func (s *Storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{keys.Algorithm}, nil
+	return []jose.SignatureAlgorithm{keys.RS256}, nil
 }
 
-// KeySet publishes the current, next and previous public keys.
+// KeySet publishes the current, next and previous public keys of ID
+// tokens and of access tokens, each with its alg.
 func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	pub, err := s.keys.Public(ctx)
 	if err != nil {
@@ -56,4 +101,18 @@ func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) {
 		out[i] = &publicKey{k: pub[i]}
 	}
 	return out, nil
+}
+
+// accessKeySet verifies access tokens for op (userinfo, introspection,
+// revocation) with the access token keys alone (keys.Set.VerifyAccessToken).
+type accessKeySet struct{ keys *keys.Set }
+
+var _ oidc.KeySet = accessKeySet{}
+
+func (a accessKeySet) VerifySignature(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, error) {
+	payload, err := a.keys.VerifyAccessToken(ctx, jws)
+	if err != nil && !errors.Is(err, keys.ErrUnknownKey) && !errors.Is(err, keys.ErrBadSignature) {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return payload, err
 }

@@ -47,7 +47,7 @@ type Config struct {
 	// Issuer is the public base URL; https, or http on a loopback host.
 	Issuer string
 	Store  storage.Storage
-	Keys   *keys.Manager
+	Keys   *keys.Set
 	// Hasher verifies client secrets (password.Hasher.VerifySecret).
 	Hasher password.Hasher
 	// KEK is the key-encryption key; op's CryptoKey is derived from it.
@@ -114,7 +114,7 @@ type Provider struct {
 
 // New builds the provider.
 func New(cfg Config) (*Provider, error) {
-	if cfg.Store == nil || cfg.Keys == nil {
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Keys.ID == nil || cfg.Keys.Access == nil {
 		return nil, errors.New("oidcprovider: Store and Keys are required")
 	}
 	u, err := url.Parse(cfg.Issuer)
@@ -174,8 +174,11 @@ func New(cfg Config) (*Provider, error) {
 	}
 	opts := []op.Option{
 		op.WithCORSOptions(&corsOpts),
-		op.WithAccessTokenVerifierOpts(op.WithSupportedAccessTokenSigningAlgorithms(keys.Algorithm)),
-		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(keys.Algorithm)),
+		// Access tokens: ES256 (RS256 only from before the upgrade that
+		// gave them their own key; keys.Set.VerifyAccessToken decides).
+		op.WithAccessTokenKeySet(accessKeySet{cfg.Keys}),
+		op.WithAccessTokenVerifierOpts(op.WithSupportedAccessTokenSigningAlgorithms(keys.ES256, keys.RS256)),
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(keys.RS256)),
 	}
 	if u.Scheme == "http" {
 		if !config.IsLoopback(u.Hostname()) {

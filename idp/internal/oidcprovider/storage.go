@@ -27,7 +27,7 @@ var (
 // Storage implements op.Storage on top of storage.Storage.
 type Storage struct {
 	store storage.Storage
-	keys  *keys.Manager
+	keys  *keys.Set
 	// hasher checks client secrets: generated ones by SHA-256, older and
 	// operator-chosen ones by argon2id under the process-wide bound.
 	hasher password.Hasher

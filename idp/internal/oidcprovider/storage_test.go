@@ -35,7 +35,10 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	kek := bytes.Repeat([]byte{4}, 32)
 	p, err := New(Config{
 		Issuer: "http://127.0.0.1:1", Store: st, Hasher: cheap, KEK: kek,
-		Keys:           &keys.Manager{Store: st, KEK: kek, Rotation: time.Hour, Lifetime: time.Minute, Bits: 2048},
+		Keys: &keys.Set{
+			ID:     &keys.Manager{Store: st, KEK: kek, Rotation: time.Hour, Lifetime: time.Minute},
+			Access: &keys.Manager{Store: st, Algorithm: keys.ES256, KEK: kek, Rotation: time.Hour, Lifetime: time.Minute},
+		},
 		AccessTokenTTL: time.Minute, IDTokenTTL: time.Minute, RefreshTokenTTL: time.Hour,
 	})
 	if err != nil {

@@ -2,7 +2,7 @@ package server_test
 
 import (
 	"context"
-	"crypto/rsa"
+	"crypto"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -93,11 +93,11 @@ func TestForgedAccessTokens(t *testing.T) {
 }
 
 // signingKey is the published key (GET /keys) that signed the JWT raw.
-func (e *env) signingKey(t *testing.T, raw string) *rsa.PublicKey {
+func (e *env) signingKey(t *testing.T, raw string) crypto.PublicKey {
 	t.Helper()
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil || len(jws.Signatures) != 1 {
-		t.Fatalf("access token is not an RS256 JWS: %v", err)
+		t.Fatalf("not an RS256 or ES256 JWS: %v", err)
 	}
 	resp, err := http.Get(e.issuer + "/keys")
 	if err != nil {
@@ -110,8 +110,8 @@ func (e *env) signingKey(t *testing.T, raw string) *rsa.PublicKey {
 	}
 	kid := jws.Signatures[0].Header.KeyID
 	for _, k := range set.Key(kid) {
-		if pub, ok := k.Key.(*rsa.PublicKey); ok {
-			return pub
+		if k.Algorithm == jws.Signatures[0].Header.Algorithm && k.Use == "sig" {
+			return k.Key
 		}
 	}
 	t.Fatalf("key %q not in the JWKS: %s", kid, strings.Join(keyIDs(set), ", "))

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -126,7 +128,7 @@ func testJWKS(t *testing.T, e *env) {
 	if len(keys) < 2 {
 		t.Fatalf("JWKS has %d keys, want current and next", len(keys))
 	}
-	seen := map[string]bool{}
+	seen, algs := map[string]bool{}, map[string]int{}
 	for _, k := range keys {
 		m := k.(map[string]any)
 		for _, p := range []string{"d", "p", "q", "dp", "dq", "qi"} {
@@ -139,7 +141,24 @@ func testJWKS(t *testing.T, e *env) {
 			t.Fatalf("missing or duplicate kid %q", kid)
 		}
 		seen[kid] = true
+		// Every key says what it signs with, truthfully.
+		alg := fmt.Sprint(m["kty"], " ", m["crv"], " ", m["alg"], " ", m["use"])
+		algs[alg]++
 	}
+	// ID tokens: RSA RS256, current and next; access tokens: P-256 ES256.
+	if algs["RSA <nil> RS256 sig"] < 2 || algs["EC P-256 ES256 sig"] < 2 || len(algs) != 2 {
+		t.Errorf("JWKS keys by kty, crv, alg, use: %v", algs)
+	}
+}
+
+// jwsHeader is the protected header of a compact JWS.
+func jwsHeader(t *testing.T, raw string) jose.Header {
+	t.Helper()
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil || len(jws.Signatures) != 1 {
+		t.Fatalf("not a JWS: %v", err)
+	}
+	return jws.Signatures[0].Header
 }
 
 func testCodeFlow(t *testing.T, e *env) {
@@ -193,8 +212,14 @@ func testCodeFlow(t *testing.T, e *env) {
 	if !slices.Equal(claims.Roles, []string{"admin"}) || claims.UserType != "employee" {
 		t.Errorf("ID token roles %v user_type %q (scope roles)", claims.Roles, claims.UserType)
 	}
+	// The access token is an RFC 9068-shaped JWT any module can verify,
+	// ES256 with a key of its own; the ID token RS256 (checked above), so
+	// at_hash was taken with SHA-256 of RS256, the ID token's alg.
+	if ah, ih := jwsHeader(t, tok.AccessToken), jwsHeader(t, raw); ah.Algorithm != "ES256" || ih.Algorithm != "RS256" || ah.KeyID == ih.KeyID {
+		t.Errorf("access token %s %s, ID token %s %s: want ES256 and RS256 with distinct keys", ah.Algorithm, ah.KeyID, ih.Algorithm, ih.KeyID)
+	}
 	// The access token is an RFC 9068-shaped JWT any module can verify.
-	at, err := p.Verifier(&gooidc.Config{SkipClientIDCheck: true}).Verify(ctx, tok.AccessToken)
+	at, err := p.Verifier(&gooidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: []string{gooidc.ES256}}).Verify(ctx, tok.AccessToken)
 	if err != nil {
 		t.Fatalf("access token is not a JWT verifiable with the JWKS: %v", err)
 	}

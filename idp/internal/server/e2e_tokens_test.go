@@ -148,7 +148,7 @@ func testClientCredentials(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatalf("client_credentials: %v", err)
 	}
-	at, err := e.provider(t).Verifier(&gooidc.Config{SkipClientIDCheck: true}).Verify(context.Background(), tok.AccessToken)
+	at, err := e.provider(t).Verifier(&gooidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: []string{gooidc.ES256}}).Verify(context.Background(), tok.AccessToken)
 	if err != nil {
 		t.Fatalf("service token: %v", err)
 	}

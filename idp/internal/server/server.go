@@ -42,7 +42,8 @@ type Deps struct {
 	// Hasher hashes and verifies passwords and client secrets. The zero
 	// value uses password.DefaultParams; tests pass cheap parameters.
 	Hasher password.Hasher
-	// KeyBits is the RSA size of new signing keys; 0 means keys.DefaultBits.
+	// KeyBits is the RSA size of new ID token signing keys; 0 means
+	// keys.DefaultBits.
 	KeyBits int
 	// MaintenanceEvery is how often the background loop checks signing keys
 	// and deletes expired rows; 0 means DefaultMaintenanceEvery.
@@ -65,22 +66,26 @@ type Deps struct {
 // DefaultMaintenanceEvery is the period of the background loop.
 const DefaultMaintenanceEvery = 5 * time.Minute
 
-// KeyManager builds the signing key manager New uses, for the CLI
-// (`idp keys rotate` calls Rotate on it). It loads the KEK as New does
-// when d.KEK is nil.
-func KeyManager(d Deps) (*keys.Manager, error) {
+// SigningKeys builds the signing keys New uses — RS256 for ID tokens,
+// ES256 for access tokens — for the CLI too (`idp keys rotate` calls
+// Rotate on them). It loads the KEK as New does when d.KEK is nil.
+func SigningKeys(d Deps) (*keys.Set, error) {
 	if err := d.resolveKEK(); err != nil {
 		return nil, err
 	}
-	return &keys.Manager{
-		Store:    d.Store,
-		KEK:      d.KEK,
-		Rotation: d.Config.KeyRotation,
-		Lifetime: max(d.Config.AccessTokenTTL, d.Config.IDTokenTTL),
-		Now:      d.Now,
-		Bits:     d.KeyBits,
-		Logger:   d.Logger,
-	}, nil
+	m := func(alg string) *keys.Manager {
+		return &keys.Manager{
+			Store:     d.Store,
+			Algorithm: alg,
+			KEK:       d.KEK,
+			Rotation:  d.Config.KeyRotation,
+			Lifetime:  max(d.Config.AccessTokenTTL, d.Config.IDTokenTTL),
+			Now:       d.Now,
+			Bits:      d.KeyBits,
+			Logger:    d.Logger,
+		}
+	}
+	return &keys.Set{ID: m(keys.RS256), Access: m(keys.ES256)}, nil
 }
 
 func (d *Deps) resolveKEK() error {
@@ -114,7 +119,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 	if err := d.resolveKEK(); err != nil {
 		return nil, err
 	}
-	km, err := KeyManager(d)
+	km, err := SigningKeys(d)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +236,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 // maintain keeps a next signing key published, retires superseded ones and
 // deletes expired rows, until ctx ends. Every replica runs it; the work is
 // idempotent.
-func maintain(ctx context.Context, d Deps, km *keys.Manager) {
+func maintain(ctx context.Context, d Deps, km *keys.Set) {
 	every := d.MaintenanceEvery
 	if every <= 0 {
 		every = DefaultMaintenanceEvery

@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
@@ -23,13 +25,15 @@ type Forgery struct {
 	Token string
 }
 
-// Forgeries returns the classic forgeries of genuine, a compact RS256 JWT
-// signed by the provider's key pub: its signature altered; its payload
-// altered under the old signature; re-signed with another RSA key under
-// the provider's kid; alg "none"; HS256 keyed with the provider's public
-// key (PEM, DER and JWK forms: the algorithm confusion attack); and signed
-// by a foreign key that names itself (its own kid, embedded jwk).
-func Forgeries(t testing.TB, genuine string, pub *rsa.PublicKey) []Forgery {
+// Forgeries returns the classic forgeries of genuine, a compact RS256 or
+// ES256 JWT signed by the provider's key pub (*rsa.PublicKey or a P-256
+// *ecdsa.PublicKey): its signature altered; its payload altered under the
+// old signature; its alg switched under the genuine signature; re-signed
+// with another key of the same kind under the provider's kid; alg "none";
+// HS256 keyed with the provider's public key (PEM, DER and JWK forms: the
+// algorithm confusion attack); and signed by a foreign key that names
+// itself (its own kid, embedded jwk).
+func Forgeries(t testing.TB, genuine string, pub crypto.PublicKey) []Forgery {
 	t.Helper()
 	parts := strings.Split(genuine, ".")
 	if len(parts) != 3 {
@@ -41,8 +45,18 @@ func Forgeries(t testing.TB, genuine string, pub *rsa.PublicKey) []Forgery {
 	}
 	payload := parts[1]
 	kid, _ := header["kid"].(string)
+	alg, other := "RS256", "ES256"
+	if _, ok := pub.(*ecdsa.PublicKey); ok {
+		alg, other = "ES256", "RS256"
+	}
 
-	foreign, err := rsa.GenerateKey(rand.Reader, 2048)
+	var foreign crypto.Signer
+	var err error
+	if alg == "ES256" {
+		foreign, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	} else {
+		foreign, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +64,19 @@ func Forgeries(t testing.TB, genuine string, pub *rsa.PublicKey) []Forgery {
 		b, _ := json.Marshal(h)
 		return b64e(b) + "." + payload
 	}
-	rs256 := func(key *rsa.PrivateKey, h map[string]any) string {
+	sign := func(key crypto.Signer, h map[string]any) string {
 		signing := withHeader(h)
 		sum := sha256.Sum256([]byte(signing))
-		sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+		var sig []byte
+		switch k := key.(type) {
+		case *rsa.PrivateKey:
+			sig, err = rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, sum[:])
+		case *ecdsa.PrivateKey:
+			var r, s *big.Int
+			if r, s, err = ecdsa.Sign(rand.Reader, k, sum[:]); err == nil {
+				sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+			}
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,22 +110,32 @@ func Forgeries(t testing.TB, genuine string, pub *rsa.PublicKey) []Forgery {
 	return []Forgery{
 		{"signature altered", parts[0] + "." + payload + "." + b64e(sig)},
 		{"payload altered under the genuine signature", parts[0] + "." + b64e(altered) + "." + parts[2]},
-		{"re-signed with another key under the provider's kid", rs256(foreign, map[string]any{"alg": "RS256", "typ": "JWT", "kid": kid})},
+		{"alg " + other + " under the genuine signature", withHeader(map[string]any{"alg": other, "typ": "JWT", "kid": kid}) + "." + parts[2]},
+		{"re-signed with another key under the provider's kid", sign(foreign, map[string]any{"alg": alg, "typ": "JWT", "kid": kid})},
 		{"alg none", withHeader(map[string]any{"alg": "none", "typ": "JWT", "kid": kid}) + "."},
 		{"alg none with the genuine signature", withHeader(map[string]any{"alg": "none", "typ": "JWT", "kid": kid}) + "." + parts[2]},
 		{"HS256 keyed with the public key (PEM)", hs256(pemKey)},
 		{"HS256 keyed with the public key (DER)", hs256(der)},
 		{"HS256 keyed with the public key (JWK)", hs256(pubJWKJSON)},
-		{"foreign key with its own kid and embedded jwk", rs256(foreign, map[string]any{"alg": "RS256", "typ": "JWT", "kid": "attacker", "jwk": jwk(&foreign.PublicKey, "attacker")})},
-		{"foreign key without kid", rs256(foreign, map[string]any{"alg": "RS256", "typ": "JWT"})},
+		{"foreign key with its own kid and embedded jwk", sign(foreign, map[string]any{"alg": alg, "typ": "JWT", "kid": "attacker", "jwk": jwk(foreign.Public(), "attacker")})},
+		{"foreign key without kid", sign(foreign, map[string]any{"alg": alg, "typ": "JWT"})},
 	}
 }
 
-func jwk(pub *rsa.PublicKey, kid string) map[string]any {
-	return map[string]any{
-		"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-		"n": b64e(pub.N.Bytes()), "e": b64e(big.NewInt(int64(pub.E)).Bytes()),
+func jwk(pub crypto.PublicKey, kid string) map[string]any {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return map[string]any{
+			"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+			"n": b64e(k.N.Bytes()), "e": b64e(big.NewInt(int64(k.E)).Bytes()),
+		}
+	case *ecdsa.PublicKey:
+		return map[string]any{
+			"kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig",
+			"x": b64e(k.X.FillBytes(make([]byte, 32))), "y": b64e(k.Y.FillBytes(make([]byte, 32))),
+		}
 	}
+	panic("forge: unsupported key type")
 }
 
 func b64e(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
