@@ -19,6 +19,8 @@ type backendRun struct {
 	SeedSeconds float64     `json:"seed_seconds,omitempty"`
 	SeedMethod  string      `json:"seed_method,omitempty"`
 	Ops         []*opResult `json:"ops"`
+	// Load is issue 11's CPU table (nil with -load 0).
+	Load *loadRun `json:"load,omitempty"`
 	// Flood is the flood's figures (nil with -flood 0).
 	Flood *floodResult `json:"flood,omitempty"`
 }
@@ -95,6 +97,12 @@ func runBackend(ctx context.Context, name string, o options, stdout, progress io
 	}
 	p.close()
 	stopServer()
+	if o.load > 0 {
+		fmt.Fprintf(progress, "%s: load…\n", name)
+		if run.Load, err = runLoad(ctx, name, o, progress); err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+	}
 	if o.flood > 0 {
 		fmt.Fprintf(progress, "%s: flood…\n", name)
 		if run.Flood, err = floodBackend(ctx, name, o, progress); err != nil {

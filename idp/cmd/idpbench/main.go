@@ -86,6 +86,9 @@ type options struct {
 	flood      time.Duration
 	floodConns int
 	idp        string
+	// load is how long each operation of issue 11's table runs against
+	// `idp serve` with loadClients clients (0 skips the table).
+	load time.Duration
 }
 
 func postgresFromEnv() string {
@@ -110,7 +113,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.verbose, "v", false, "log the server's warnings and the bench's progress to stderr")
 	fs.DurationVar(&o.flood, "flood", 10*time.Second, "how long the flood runs against `idp serve` on each backend (0 skips it)")
 	fs.IntVar(&o.floodConns, "flood-conns", floodConns, "parallel loops of wrong-secret requests, and as many of sign-ins, in the flood")
-	fs.StringVar(&o.idp, "idp", "", "the idp binary the flood runs (default: built with go build into a temporary directory)")
+	fs.StringVar(&o.idp, "idp", "", "the idp binary the flood and the load run (default: built with go build into a temporary directory)")
+	fs.DurationVar(&o.load, "load", 10*time.Second, "how long each operation of issue 11's CPU table runs against `idp serve` with 8 clients (0 skips it)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -133,6 +137,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.seeders < 1 || o.seeders > 8 {
 		return o, fmt.Errorf("-seeders %d: want 1…8", o.seeders)
+	}
+	if o.load < 0 {
+		return o, fmt.Errorf("-load %v: want a duration ≥ 0", o.load)
 	}
 	if o.flood < 0 || o.floodConns < 1 {
 		return o, fmt.Errorf("-flood %v -flood-conns %d: want a duration ≥ 0 and at least 1 loop", o.flood, o.floodConns)
@@ -177,7 +184,8 @@ const cpuNote = "cpu/op is this process's user+sys CPU (client, server and SQLit
 // providerInfo is how the provider under test is built: the defaults of
 // `idp serve`.
 type providerInfo struct {
-	KeyBits       int    `json:"rsa_key_bits"`
+	KeyBits       int    `json:"rsa_key_bits"` // ID tokens, RS256
+	AccessKeys    string `json:"access_token_keys"`
 	Argon2        string `json:"argon2id"`
 	HashSlots     int    `json:"hash_slots"`
 	HashQueue     int    `json:"hash_queue"`
@@ -188,7 +196,7 @@ type providerInfo struct {
 func newProviderInfo() providerInfo {
 	p, b := password.DefaultParams, password.DefaultBound()
 	return providerInfo{
-		KeyBits:   keys.DefaultBits,
+		KeyBits:   keys.DefaultBits, AccessKeys: keys.ES256 + " P-256",
 		Argon2:    fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.Memory, p.Time, p.Threads),
 		HashSlots: b.Concurrency, HashQueue: b.Queue, HashMaxWaitMS: b.MaxWait.Milliseconds(),
 		HashMemoryMiB: b.Concurrency * int(p.Memory) / 1024,
@@ -225,9 +233,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "idpbench: client and server run in one process: %s\n", cpuNote)
 	rep.Provider = newProviderInfo()
 	pi := rep.Provider
-	fmt.Fprintf(stdout, "idpbench: provider built as `idp serve` builds it: RSA-%d signing keys, argon2id %s; hashing bound %d slots (%d MiB), queue %d, max wait %d ms\n",
-		pi.KeyBits, pi.Argon2, pi.HashSlots, pi.HashMemoryMiB, pi.HashQueue, pi.HashMaxWaitMS)
-	if o.flood > 0 && o.idp == "" {
+	fmt.Fprintf(stdout, "idpbench: provider built as `idp serve` builds it: ID tokens %s RSA-%d, access tokens %s, argon2id %s; hashing bound %d slots (%d MiB), queue %d, max wait %d ms\n",
+		keys.RS256, pi.KeyBits, pi.AccessKeys, pi.Argon2, pi.HashSlots, pi.HashMemoryMiB, pi.HashQueue, pi.HashMaxWaitMS)
+	if (o.flood > 0 || o.load > 0) && o.idp == "" {
 		dir, err := os.MkdirTemp("", "idpbench-bin-")
 		if err != nil {
 			fmt.Fprintf(stderr, "idpbench: %v\n", err)
@@ -262,6 +270,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep.Backends = append(rep.Backends, res)
 		fmt.Fprintln(stdout)
 		printTable(stdout, res)
+		if res.Load != nil {
+			fmt.Fprintln(stdout)
+			printLoad(stdout, b, res.Load, o.load)
+		}
 		if res.Flood != nil {
 			fmt.Fprintln(stdout)
 			printFlood(stdout, b, res.Flood)

@@ -20,7 +20,7 @@ import (
 func TestBenchSQLite(t *testing.T) {
 	jsonPath := filepath.Join(t.TempDir(), "bench.json")
 	var out, errOut bytes.Buffer
-	code := run(t.Context(), []string{"-backend", "sqlite", "-n", "3", "-users", "200", "-flood", "0", "-json", jsonPath}, &out, &errOut)
+	code := run(t.Context(), []string{"-backend", "sqlite", "-n", "3", "-users", "200", "-flood", "0", "-load", "0", "-json", jsonPath}, &out, &errOut)
 	t.Logf("output:\n%s", out.String())
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
