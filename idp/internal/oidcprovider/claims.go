@@ -89,7 +89,7 @@ func (s *Storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // the scopes that are not answered by userinfo (so roles, not email) when
 // an access token is issued alongside.
 func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	u, err := s.store.GetUser(ctx, req.GetSubject())
+	u, err := s.user(ctx, req.GetSubject())
 	if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
@@ -211,7 +211,7 @@ func (s *Storage) privateClaims(ctx context.Context, subject string, scopes []st
 	if service || !slices.Contains(scopes, ScopeRoles) {
 		return claims, nil
 	}
-	u, err := s.store.GetUser(ctx, subject)
+	u, err := s.user(ctx, subject)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}

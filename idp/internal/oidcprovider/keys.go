@@ -10,6 +10,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/cliniconnects/identity/idp/internal/keys"
+	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
 type signingKey struct {
@@ -40,7 +41,14 @@ func (k *publicKey) Key() any    { return k.k.Key }
 // follows, the access token's, takes the mark. Without a slot (op signing
 // outside the token endpoint) every token gets the ID token key, and an
 // access token signed with it does not verify: that fails closed.
-type tokenSlot struct{ accessNext bool }
+//
+// The slot also keeps the user record the request read first: one token
+// response reads it up to three times (checkUser, the access token's and
+// the ID token's claims), and one snapshot serves them all.
+type tokenSlot struct {
+	accessNext bool
+	user       *storage.User
+}
 
 type tokenSlotKey struct{}
 
@@ -65,6 +73,19 @@ func takeAccessMark(ctx context.Context) bool {
 	}
 	s.accessNext = false
 	return true
+}
+
+// user reads user id, once per token response.
+func (s *Storage) user(ctx context.Context, id string) (storage.User, error) {
+	slot, _ := ctx.Value(tokenSlotKey{}).(*tokenSlot)
+	if slot != nil && slot.user != nil && slot.user.ID == id {
+		return *slot.user, nil
+	}
+	u, err := s.store.GetUser(ctx, id)
+	if err == nil && slot != nil {
+		slot.user = &u
+	}
+	return u, err
 }
 
 // SigningKey returns the key every replica signs with now: the access

@@ -134,7 +134,7 @@ func (s *Storage) issueAccessToken(ctx context.Context, family, clientID, subjec
 // checkUser refuses tokens for users who are no longer active or whose
 // roles the client no longer admits.
 func (s *Storage) checkUser(ctx context.Context, userID, clientID string) error {
-	u, err := s.store.GetUser(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.logger.InfoContext(ctx, "grant refused: user gone", "client", clientID)
 		return errGrantUnusable()
