@@ -196,9 +196,10 @@ type providerInfo struct {
 func newProviderInfo() providerInfo {
 	p, b := password.DefaultParams, password.DefaultBound()
 	return providerInfo{
-		KeyBits:   keys.DefaultBits, AccessKeys: keys.ES256 + " P-256",
-		Argon2:    fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.Memory, p.Time, p.Threads),
-		HashSlots: b.Concurrency, HashQueue: b.Queue, HashMaxWaitMS: b.MaxWait.Milliseconds(),
+		KeyBits:    keys.DefaultBits,
+		AccessKeys: keys.ES256 + " P-256",
+		Argon2:     fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.Memory, p.Time, p.Threads),
+		HashSlots:  b.Concurrency, HashQueue: b.Queue, HashMaxWaitMS: b.MaxWait.Milliseconds(),
 		HashMemoryMiB: b.Concurrency * int(p.Memory) / 1024,
 	}
 }
