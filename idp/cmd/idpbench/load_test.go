@@ -21,7 +21,7 @@ func TestLoadTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := options{idp: idp, load: 300 * time.Millisecond}
+	o := options{idp: idp, load: time.Second}
 	r, err := runLoad(t.Context(), "sqlite", o, testWriter{t})
 	if err != nil {
 		t.Fatal(err)
