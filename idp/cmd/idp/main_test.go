@@ -269,16 +269,20 @@ func TestServeBootstrapsAndIsReady(t *testing.T) {
 
 func TestKeysRotate(t *testing.T) {
 	c := newCLI(t)
-	var kids []string
+	var kids, accessKIDs []string
 	for range 2 {
 		code, out, errs := c.run("", "keys", "rotate")
-		if code != 0 || !strings.HasPrefix(out, "rotated: ") {
+		f := strings.Fields(out)
+		if code != 0 || !strings.HasPrefix(out, "rotated: ") || len(f) < 8 {
 			t.Fatalf("keys rotate: %d %q %q", code, out, errs)
 		}
-		kids = append(kids, strings.Fields(out)[1])
+		kids, accessKIDs = append(kids, f[1]), append(accessKIDs, f[7])
 	}
-	if kids[0] == kids[1] {
-		t.Fatalf("two rotations gave one key %s", kids[0])
+	if kids[0] == kids[1] || accessKIDs[0] == accessKIDs[1] {
+		t.Fatalf("two rotations gave one key: ID tokens %v, access tokens %v", kids, accessKIDs)
+	}
+	if !strings.HasPrefix(kids[1], "rs256-") || !strings.HasPrefix(accessKIDs[1], "es256-") {
+		t.Fatalf("rotated to %s (ID tokens) and %s (access tokens), want an RS256 and an ES256 key", kids[1], accessKIDs[1])
 	}
 }
 
