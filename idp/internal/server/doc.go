@@ -1,5 +1,5 @@
 // Package server assembles the provider's HTTP handler: it wires the store,
-// password hashing, signing keys (keys.Manager: ensured at start, kept
+// password hashing, signing keys (keys.Set: ensured at start, kept
 // rotating by a background loop), browser sessions, sign-in throttling, the
 // sign-in pages and the OIDC provider, and mounts them with the health
 // endpoints on one ServeMux behind the security headers every response

@@ -21,7 +21,7 @@ import (
 // IDP_METRICS_LISTEN names, until ctx ends. With none configured it
 // serves nothing and returns nil, which every hook below takes as "count
 // nothing".
-func startMetrics(ctx context.Context, d Deps, km *keys.Manager) (*metrics.Metrics, error) {
+func startMetrics(ctx context.Context, d Deps, km *keys.Set) (*metrics.Metrics, error) {
 	addr := d.Config.MetricsListen
 	if addr == "" {
 		return nil, nil
@@ -29,12 +29,18 @@ func startMetrics(ctx context.Context, d Deps, km *keys.Manager) (*metrics.Metri
 	src := metrics.Sources{
 		Now:    d.Now,
 		Logger: d.Logger,
+		// The keys that sign now: ID tokens' (RS256) and access tokens'
+		// (ES256).
 		SigningKeys: func(ctx context.Context) ([]storage.SigningKey, error) {
-			k, _, err := km.Signing(ctx)
-			if err != nil {
-				return nil, err
+			var out []storage.SigningKey
+			for _, m := range []*keys.Manager{km.ID, km.Access} {
+				k, _, err := m.Signing(ctx)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, k)
 			}
-			return []storage.SigningKey{k}, nil
+			return out, nil
 		},
 	}
 	if s, ok := d.Store.(interface{ DBStats() sql.DBStats }); ok {
