@@ -112,10 +112,16 @@ func (s *Storage) activeToken(ctx context.Context, tokenID, subject string) (sto
 	if err != nil {
 		return storage.AccessToken{}, err
 	}
-	if !t.RevokedAt.IsZero() || !s.now().Before(t.ExpiresAt) || t.Subject != subject {
+	if !s.live(t, subject) {
 		return storage.AccessToken{}, errTokenInactive
 	}
 	return t, nil
+}
+
+// live: the recorded token t is neither revoked nor expired and was
+// issued to subject.
+func (s *Storage) live(t storage.AccessToken, subject string) bool {
+	return t.RevokedAt.IsZero() && s.now().Before(t.ExpiresAt) && t.Subject == subject
 }
 
 // isServiceToken: client_credentials tokens have the client as subject
@@ -139,17 +145,23 @@ func (s *Storage) activeUser(ctx context.Context, id string) (storage.User, erro
 
 // SetUserinfoFromToken answers the userinfo endpoint from a recorded,
 // active access token of an active user. Service tokens have no user.
+//
+// The token and its user are read together (one round trip less); both
+// are read on every request, so a revoked token or a disabled user stops
+// working at once.
 func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
-	t, err := s.activeToken(ctx, tokenID, subject)
-	if err != nil {
-		return err
-	}
-	if isServiceToken(t) {
+	if tokenID == "" {
 		return errTokenInactive
 	}
-	u, err := s.activeUser(ctx, t.Subject)
+	t, u, err := s.store.GetAccessTokenUser(ctx, tokenID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return errTokenInactive
+	}
 	if err != nil {
 		return err
+	}
+	if !s.live(t, subject) || isServiceToken(t) || u.ID == "" || u.Status != storage.StatusActive {
+		return errTokenInactive
 	}
 	return s.setUserClaims(ctx, info, u, t.Scopes)
 }

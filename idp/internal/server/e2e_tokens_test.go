@@ -117,6 +117,13 @@ func testIntrospectRevoke(t *testing.T, e *env) {
 	if resp, _ := e.post(t, "/oauth/introspect", url.Values{"token": {tok.AccessToken}}, c.ID, "wrong"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("introspection with a wrong secret: %d", resp.StatusCode)
 	}
+	// Userinfo has verified (and cached) the token's signature before the
+	// revocation: the revocation takes effect at once all the same.
+	for range 2 {
+		if resp, _ := e.userinfo(t, http.MethodGet, tok.AccessToken); resp.StatusCode != http.StatusOK {
+			t.Fatalf("userinfo before the revocation: %d", resp.StatusCode)
+		}
+	}
 	// Revoke the access token.
 	if resp, _ := e.post(t, "/revoke", url.Values{"token": {tok.AccessToken}, "token_type_hint": {"access_token"}}, c.ID, c.secret); resp.StatusCode != 200 {
 		t.Fatalf("revoke access token: %d", resp.StatusCode)

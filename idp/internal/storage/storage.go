@@ -77,6 +77,10 @@ type Storage interface {
 
 	CreateAccessToken(ctx context.Context, t AccessToken) error
 	GetAccessToken(ctx context.Context, id string) (AccessToken, error)
+	// GetAccessTokenUser is GetAccessToken and GetUser(token.Subject) in
+	// one round trip less: the user is the zero User (empty ID) when the
+	// subject is no user (a client_credentials token, a deleted user).
+	GetAccessTokenUser(ctx context.Context, id string) (AccessToken, User, error)
 	RevokeAccessToken(ctx context.Context, id string, now time.Time) error
 
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error

@@ -34,6 +34,22 @@ func testAccessTokens(t *testing.T, s storage.Storage) {
 	wantErr(t, "RevokeAccessToken(unknown)", s.RevokeAccessToken(ctx, "nope", base), storage.ErrNotFound)
 	_, err = s.GetAccessToken(ctx, "nope")
 	wantErr(t, "GetAccessToken(unknown)", err, storage.ErrNotFound)
+
+	// The token and its user in one call: the same as the two reads.
+	gotT, gotU, err := s.GetAccessTokenUser(ctx, "jti1")
+	must(t, err)
+	wantT, err := s.GetAccessToken(ctx, "jti1")
+	must(t, err)
+	wantU, err := s.GetUser(ctx, in.Subject)
+	must(t, err)
+	equal(t, "GetAccessTokenUser token", gotT, wantT)
+	equal(t, "GetAccessTokenUser user", gotU, wantU)
+	gotT, gotU, err = s.GetAccessTokenUser(ctx, "jti2")
+	must(t, err)
+	equal(t, "GetAccessTokenUser(client_credentials) token", gotT, svc)
+	equal(t, "GetAccessTokenUser(client_credentials) user", gotU, storage.User{})
+	_, _, err = s.GetAccessTokenUser(ctx, "nope")
+	wantErr(t, "GetAccessTokenUser(unknown)", err, storage.ErrNotFound)
 }
 
 func testRefreshRotation(t *testing.T, s storage.Storage) {
