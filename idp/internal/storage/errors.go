@@ -1,6 +1,17 @@
 package storage
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// RetryAfter is what an answer to ErrUnavailable tells the client to wait
+// (Retry-After) before it tries again: connections come back within a
+// second of the database's return.
+const RetryAfter = time.Second
 
 // Sentinel errors. Backends wrap them with %w; callers compare with errors.Is.
 var (
@@ -20,7 +31,51 @@ var (
 	ErrReused = errors.New("storage: credential reused")
 	// ErrNotMigrated: the schema is behind the binary (readiness fails).
 	ErrNotMigrated = errors.New("storage: migrations not applied")
+	// ErrUnavailable: the database could not be reached or did not answer
+	// in time (down, restarting, refusing connections, its file locked or
+	// unwritable). Nothing can be concluded about what was asked: callers
+	// answer "try again" (503 with Retry-After), never "not found" or
+	// "invalid". The backend's own error stays wrapped for the log.
+	ErrUnavailable = errors.New("storage: database unavailable")
 )
+
+// Unavailable wraps err, an error a backend classified as an outage, so
+// that errors.Is(…, ErrUnavailable) holds while err stays in the chain, and
+// records the outage on ctx's watch (WatchOutage), if any.
+func Unavailable(ctx context.Context, err error) error {
+	if w, ok := ctx.Value(outageKey{}).(*OutageWatch); ok {
+		w.hit.Store(true)
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// OutageWatch records whether any storage call made with a context
+// carrying it failed with ErrUnavailable, however the caller then mapped
+// the error: a library that turns every storage error into "invalid
+// token" or "invalid client" cannot hide the outage from the code that
+// writes the answer.
+type OutageWatch struct{ hit atomic.Bool }
+
+type outageKey struct{}
+
+// WatchOutage returns ctx carrying a new watch.
+func WatchOutage(ctx context.Context) (context.Context, *OutageWatch) {
+	w := &OutageWatch{}
+	return context.WithValue(ctx, outageKey{}, w), w
+}
+
+// Hit reports whether a storage call under the watch met an outage.
+func (w *OutageWatch) Hit() bool { return w.hit.Load() }
+
+// OutageSeen reports whether a storage call under ctx's watch met an
+// outage; false when ctx carries no watch.
+func OutageSeen(ctx context.Context) bool {
+	w, ok := ctx.Value(outageKey{}).(*OutageWatch)
+	return ok && w.Hit()
+}
 
 type wrapped struct {
 	msg string

@@ -33,6 +33,9 @@ type dialect struct {
 	// with err may simply be run again: a serialization failure or deadlock
 	// (PostgreSQL), a busy or locked database (SQLite).
 	retryable func(err error) bool
+	// outage reports the dialect's own errors that mean the database is
+	// unavailable (see Store.unavailable for the common ones).
+	outage func(err error) bool
 	// migrationLocker keeps two processes from migrating one database at
 	// once; path is the SQLite file ("" for PostgreSQL).
 	migrationLocker func(path string) (lock.SessionLocker, error)
@@ -72,6 +75,7 @@ var dialectPostgres = dialect{
 		pe, ok := pgError(err)
 		return ok && (pe.Code == pgSerializationFailure || pe.Code == pgDeadlockDetected)
 	},
+	outage: pgOutage,
 	migrationLocker: func(string) (lock.SessionLocker, error) {
 		// A session-level advisory lock. A replica waiting for another's
 		// migrations polls every second, for up to ten minutes (goose's
@@ -113,6 +117,9 @@ var dialectSQLite = dialect{
 		// other extended codes count as well.
 		return ok && (code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED)
 	},
+	// BUSY and LOCKED count as well once retries are spent: the write lock
+	// stayed taken beyond busy_timeout on every attempt.
+	outage: sqliteOutage,
 	migrationLocker: func(path string) (lock.SessionLocker, error) {
 		return &fileLocker{path: path + ".migrate-lock"}, nil
 	},

@@ -42,8 +42,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 // On a database never migrated it leaves goose's (empty) version table
 // behind.
 func (s *Store) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.wait)
+	defer cancel()
 	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("database %s: %w", s.name, err)
+		return fmt.Errorf("database %s: %w", s.name, s.check(ctx, err))
 	}
 	p, err := s.provider()
 	if err != nil {
@@ -51,7 +53,7 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	pending, err := p.HasPending(ctx)
 	if err != nil {
-		return fmt.Errorf("database %s: check migrations: %w", s.name, err)
+		return fmt.Errorf("database %s: check migrations: %w", s.name, s.check(ctx, err))
 	}
 	if pending {
 		return fmt.Errorf("database %s: %w", s.name, storage.ErrNotMigrated)

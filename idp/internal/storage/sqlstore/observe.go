@@ -3,17 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
@@ -58,47 +51,13 @@ func (h *errHook) failed(d dialect, err error) error {
 }
 
 // errorKind tells a database that cannot be reached from any other
-// failure.
+// failure: the store's one classification (Store.check) has wrapped the
+// former with storage.ErrUnavailable.
 func errorKind(err error) string {
-	var netErr net.Error
-	var connErr *pgconn.ConnectError
-	switch {
-	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.As(err, &netErr), errors.As(err, &connErr), pgconn.SafeToRetry(err):
-		return ErrorUnavailable
-	}
-	if pe, ok := pgError(err); ok && (strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03") {
-		return ErrorUnavailable // connection exception, shutdown, starting up
-	}
-	if code, _, ok := sqliteError(err); ok && (code&0xff == sqlite3.SQLITE_CANTOPEN || code&0xff == sqlite3.SQLITE_IOERR || code&0xff == sqlite3.SQLITE_NOTADB) {
+	if errors.Is(err, storage.ErrUnavailable) {
 		return ErrorUnavailable
 	}
 	return ErrorOther
-}
-
-// observed is a querier whose failures go to the error hook.
-type observed struct {
-	q    querier
-	d    dialect
-	errs *errHook
-}
-
-func (s *Store) observed(q querier) querier { return observed{q: q, d: s.d, errs: s.errs} }
-
-func (o observed) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := o.q.ExecContext(ctx, query, args...)
-	return res, o.errs.failed(o.d, err)
-}
-
-func (o observed) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := o.q.QueryContext(ctx, query, args...)
-	return rows, o.errs.failed(o.d, err)
-}
-
-func (o observed) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	row := o.q.QueryRowContext(ctx, query, args...)
-	_ = o.errs.failed(o.d, row.Err()) // the query's error; Scan returns it again
-	return row
 }
 
 const outboxBacklogSQL = `SELECT count(*), min(created_at) FROM outbox WHERE status = $1`

@@ -28,7 +28,7 @@ func TestErrorKind(t *testing.T) {
 		{&pgconn.PgError{Code: "42P01"}, ErrorOther},                    // undefined table
 		{errors.New("something else"), ErrorOther},
 	} {
-		if got := errorKind(tc.err); got != tc.want {
+		if got := errorKind((&Store{d: dialectPostgres}).check(context.Background(), tc.err)); got != tc.want {
 			t.Errorf("%v: %s, want %s", tc.err, got, tc.want)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ type Store struct {
 	// path is the SQLite database file; "" for PostgreSQL. The migration
 	// lock file sits next to it.
 	path string
+	// wait bounds how long one call waits for the database (see
+	// DefaultWait).
+	wait time.Duration
 	// now is the clock for the timestamps the store sets itself (CreatedAt,
 	// UpdatedAt) and for expiry checks of methods that take no now.
 	now func() time.Time
@@ -44,12 +48,12 @@ var _ storage.Storage = (*Store)(nil)
 // pingTimeout bounds how long Open waits for the database to answer.
 const pingTimeout = 5 * time.Second
 
-// sqliteParams configures every SQLite connection: wait up to 10 s for the
-// write lock instead of failing, WAL so readers never block the writer,
+// sqliteParams configures every SQLite connection (after busy_timeout, see
+// sqliteDSN): WAL so readers never block the writer,
 // enforced foreign keys, times as integer microseconds read back as
 // time.Time from TIMESTAMP columns, and BEGIN IMMEDIATE so a transaction
 // takes the write lock up front rather than failing on upgrade.
-const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(NORMAL)&_time_integer_format=unix_micro&_inttotime=1&_txlock=immediate"
 
 // Open connects to the database dsn names: a postgres:// or postgresql://
@@ -57,24 +61,27 @@ const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pra
 // directory is created). Open pings the database and fails with a one-line
 // error naming it (password redacted) when it does not answer. It does not
 // migrate; call Migrate.
-func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{log: logger, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, errs: &errHook{}}
+	s := &Store{log: logger, wait: DefaultWait, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, errs: &errHook{}}
+	for _, o := range opts {
+		o(s)
+	}
 	var driverDSN, secret string
 	if isPostgresURL(dsn) {
 		name, password, err := redactURL(dsn)
 		if err != nil {
 			return nil, err
 		}
-		s.d, s.name, secret, driverDSN = dialectPostgres, name, password, dsn
+		s.d, s.name, secret, driverDSN = dialectPostgres, name, password, withConnectTimeout(dsn, s.wait)
 	} else {
 		path, err := sqlitePath(dsn)
 		if err != nil {
 			return nil, err
 		}
-		s.d, s.name, s.path, driverDSN = dialectSQLite, path, path, sqliteDSN(path)
+		s.d, s.name, s.path, driverDSN = dialectSQLite, path, path, sqliteDSN(path, s.wait)
 		if err := createSQLiteFile(path); err != nil {
 			return nil, &unreachableError{db: s.name, err: err}
 		}
@@ -92,7 +99,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) 
 		_ = db.Close()
 		return nil, &unreachableError{db: s.name, secret: secret, err: err}
 	}
-	s.db, s.q = db, s.observed(db)
+	s.db, s.q = db, s.bound(db)
 	logger.Info("database opened", "dialect", s.d.name, "database", s.name)
 	return s, nil
 }
@@ -142,13 +149,33 @@ func sqlitePath(dsn string) (string, error) {
 }
 
 // sqliteDSN builds the driver's URI for path, escaping what a URI would
-// otherwise read as query or fragment.
-func sqliteDSN(path string) string {
+// otherwise read as query or fragment. A connection waits up to wait for
+// the write lock (busy_timeout) instead of failing at once.
+func sqliteDSN(path string, wait time.Duration) string {
 	p := filepath.ToSlash(path)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // Windows: file:/C:/…
 	}
-	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + sqliteParams
+	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?_pragma=busy_timeout(" +
+		strconv.FormatInt(wait.Milliseconds(), 10) + ")&" + sqliteParams
+}
+
+// withConnectTimeout adds connect_timeout (whole seconds, at least 1) to a
+// PostgreSQL URL that does not set one: without it a connection attempt to
+// an unreachable host waits for the operating system's TCP timeout, minutes
+// during which the pool's slot is taken.
+func withConnectTimeout(dsn string, wait time.Duration) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn // Open has already reported it
+	}
+	q := u.Query()
+	if q.Has("connect_timeout") {
+		return dsn
+	}
+	q.Set("connect_timeout", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // createSQLiteFile makes the directory and an empty database file readable

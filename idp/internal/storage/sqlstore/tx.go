@@ -10,12 +10,13 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
-// querier is what *sql.DB and *sql.Tx have in common, so helpers run inside
-// or outside a transaction.
+// querier runs statements on the pool or in a transaction, so helpers run
+// inside or outside one: the pool or a *sql.Tx behind Store.bound, which
+// bounds every statement's wait and classifies outages.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) scanner
 }
 
 // scanner is what *sql.Row and *sql.Rows have in common.
@@ -25,7 +26,7 @@ type scanner interface {
 
 // txScope is one InTx transaction, shared by the store copies bound to it.
 type txScope struct {
-	tx *sql.Tx
+	tx querier // the transaction, bounded
 	// reused lists the families revoked in tx because a code or refresh
 	// token was reused. They must stay revoked even when tx rolls back, as
 	// it will when fn returns the storage.ErrReused it was given.
@@ -43,7 +44,9 @@ type revocation struct {
 const maxAttempts = 30
 
 // retry runs op until it succeeds, fails with an error that is not
-// retryable, attempts run out or ctx ends. A serialization failure, deadlock
+// retryable, attempts run out, s.wait has passed (an SQLite write lock held
+// beyond busy_timeout is an outage, not contention to wait out once more)
+// or ctx ends. A serialization failure, deadlock
 // or busy database is the store's to absorb, never the caller's. Inside
 // InTx, op runs once: a failed statement has spoilt the transaction, and
 // InTx runs the whole of it again instead.
@@ -51,9 +54,10 @@ func (s *Store) retry(ctx context.Context, op func() error) error {
 	if s.tx != nil {
 		return op()
 	}
+	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		err := op()
-		if err == nil || !s.d.retryable(err) || attempt == maxAttempts {
+		if err == nil || !s.d.retryable(err) || attempt == maxAttempts || time.Since(start) >= s.wait {
 			return err
 		}
 		s.log.Debug("retrying after a transient database error", "attempt", attempt, "err", err)
@@ -81,9 +85,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx storage.Storage) error) err
 	err := s.retry(ctx, func() error {
 		scope = nil
 		return s.runTx(ctx, func(tx *sql.Tx) error {
-			scope = &txScope{tx: tx}
+			scope = &txScope{tx: s.bound(tx)}
 			bound := *s
-			bound.q, bound.tx = s.observed(tx), scope
+			bound.q, bound.tx = scope.tx, scope
 			return fn(&bound)
 		})
 	})
@@ -114,19 +118,30 @@ func (s *Store) keepRevocations(ctx context.Context, revs []revocation) {
 // transaction.
 func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 	if s.tx != nil {
-		return fn(s.observed(s.tx.tx))
+		return fn(s.tx.tx)
 	}
 	return s.retry(ctx, func() error {
-		return s.runTx(ctx, func(tx *sql.Tx) error { return fn(s.observed(tx)) })
+		return s.runTx(ctx, func(tx *sql.Tx) error { return fn(s.bound(tx)) })
 	})
 }
 
 // runTx runs fn in one new transaction: committed when fn returns nil,
-// rolled back otherwise (a panic included).
+// rolled back otherwise (a panic included). Waiting for a connection is
+// bounded by s.wait, each statement too (Store.bound); the transaction
+// itself lives as long as ctx.
 func (s *Store) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	acquire, cancel := context.WithTimeout(ctx, s.wait)
+	conn, err := s.db.Conn(acquire)
 	if err != nil {
-		return fmt.Errorf("begin: %w", s.errs.failed(s.d, err))
+		err = s.check(acquire, err)
+		cancel()
+		return fmt.Errorf("begin: %w", err)
+	}
+	cancel()
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", s.check(ctx, err))
 	}
 	done := false
 	defer func() {
@@ -139,7 +154,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	done = true
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", s.errs.failed(s.d, err))
+		return fmt.Errorf("commit: %w", s.check(ctx, err))
 	}
 	return nil
 }
