@@ -81,8 +81,8 @@ func toAPIError(err error) *apiError {
 		return &apiError{code: api.CodeNotFound, message: msgNotFound, cause: err}
 	case errors.Is(err, storage.ErrConflict):
 		return &apiError{code: api.CodeVersionConflict, message: "the record was changed meanwhile; reload it and try again", cause: err}
-	case errors.Is(err, storage.ErrNotMigrated), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, password.ErrBusy):
+	case errors.Is(err, storage.ErrNotMigrated), errors.Is(err, storage.ErrUnavailable),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, password.ErrBusy):
 		return &apiError{code: api.CodeUnavailable, message: msgUnavailable, cause: err}
 	}
 	return &apiError{code: api.CodeInternal, message: msgInternal, cause: err}
@@ -107,7 +107,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		"method", r.Method, "path", r.URL.Path, "status", status, "code", e.code, "err", err)
 	switch status {
 	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", strconv.Itoa(int(password.RetryAfter/time.Second)))
+		WriteUnavailable(w)
+		return
 	case http.StatusUnauthorized:
 		ch := `Bearer realm=` + strconv.Quote(h.d.Issuer)
 		if e.challenge != "" {
@@ -121,6 +122,14 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	writeJSON(w, status, api.ErrorBody{Error: &api.Error{Code: e.code, Message: e.message, Fields: e.fields}})
+}
+
+// WriteUnavailable answers 503 with a Retry-After and the contract's
+// "unavailable" error: the server could not handle the request now (its
+// database is unavailable, or it is at capacity) and nothing was changed.
+func WriteUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(password.RetryAfter, storage.RetryAfter)/time.Second)))
+	writeJSON(w, http.StatusServiceUnavailable, api.ErrorBody{Error: &api.Error{Code: api.CodeUnavailable, Message: msgUnavailable}})
 }
 
 // writeJSON writes v with status.

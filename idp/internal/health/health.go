@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -30,6 +31,7 @@ func Register(mux *http.ServeMux, store Readier, logger *slog.Logger) {
 				reason = "database migrations not applied"
 			}
 			logger.Warn("not ready", "reason", reason, "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(int(storage.RetryAfter/time.Second)))
 			write(w, http.StatusServiceUnavailable, "unavailable", reason)
 			return
 		}

@@ -11,12 +11,15 @@ import (
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
-// The page for a request refused because the provider is at capacity.
+// The page for a request refused because the provider is at capacity, or
+// because its database is unavailable.
 const (
-	titleBusy = "Please try again"
-	msgBusy   = "Too many people are signing in right now. Please wait a moment and try again."
+	titleBusy      = "Please try again"
+	msgBusy        = "Too many people are signing in right now. Please wait a moment and try again."
+	msgUnavailable = "The service is temporarily unavailable. Please try again in a moment."
 )
 
 // errorPage is the data of the generic error page.
@@ -31,22 +34,33 @@ func (h *Handler) RenderError(w http.ResponseWriter, r *http.Request, status int
 	h.render(w, r, status, pageError, errorPage{Title: title, Message: message})
 }
 
-// RenderBusy answers 503 with a Retry-After and the "please try again"
-// page: the provider is at capacity (hashing, or the server's admission
-// bound), nothing was checked.
+// RenderUnavailable answers 503 with a Retry-After and the "please try
+// again" page: nothing was checked or changed, because the provider is at
+// capacity (password.ErrBusy: hashing, or the server's admission bound) or
+// its database is unavailable (storage.ErrUnavailable).
+func (h *Handler) RenderUnavailable(w http.ResponseWriter, r *http.Request, cause error) {
+	msg, retry := msgBusy, password.RetryAfter
+	if errors.Is(cause, storage.ErrUnavailable) {
+		msg, retry = msgUnavailable, storage.RetryAfter
+	}
+	setRetryAfter(w, retry)
+	h.RenderError(w, r, http.StatusServiceUnavailable, titleBusy, msg)
+}
+
+// RenderBusy is RenderUnavailable for a provider at capacity.
 func (h *Handler) RenderBusy(w http.ResponseWriter, r *http.Request) {
-	setRetryAfter(w, password.RetryAfter)
-	h.RenderError(w, r, http.StatusServiceUnavailable, titleBusy, msgBusy)
+	h.RenderUnavailable(w, r, password.ErrBusy)
 }
 
 // internalError logs err and shows the generic "something went wrong" page;
-// when a password could not be checked or hashed because the process-wide
-// hashing bound is exhausted (password.ErrBusy), it answers 503 with a
-// Retry-After and a "try again" page instead.
+// when nothing could be checked because hashing is at capacity
+// (password.ErrBusy) or the database is unavailable
+// (storage.ErrUnavailable), it answers 503 with a Retry-After and a "try
+// again" page instead.
 func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	if errors.Is(err, password.ErrBusy) {
-		h.log.WarnContext(r.Context(), "login: "+what+": hashing at capacity")
-		h.RenderBusy(w, r)
+	if errors.Is(err, password.ErrBusy) || errors.Is(err, storage.ErrUnavailable) {
+		h.log.WarnContext(r.Context(), "login: "+what+": try again later", "err", err)
+		h.RenderUnavailable(w, r, err)
 		return
 	}
 	h.log.ErrorContext(r.Context(), "login: "+what, "err", err)

@@ -75,7 +75,7 @@ func (p *Provider) clientAuthGuard(next http.Handler) http.Handler {
 			retry, err := p.clientAuth.lockedFor(ctx, src)
 			if err != nil {
 				p.logger().ErrorContext(ctx, "client authentication: reading throttle", "err", err)
-				writeUnavailable(w, password.RetryAfter, "the server cannot check client credentials now; retry later")
+				writeUnavailable(w, storage.RetryAfter, "the server cannot check client credentials now; retry later")
 				return
 			}
 			if retry > 0 {
@@ -89,7 +89,9 @@ func (p *Provider) clientAuthGuard(next http.Handler) http.Handler {
 		call := &clientAuthCall{}
 		cw := &clientAuthWriter{ResponseWriter: w, call: call}
 		next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, clientAuthCtxKey{}, call)))
-		if cw.status == http.StatusUnauthorized && !call.busy && src != "" {
+		// Nothing was checked when hashing was at capacity or the
+		// database unavailable: not a failure to count.
+		if cw.status == http.StatusUnauthorized && !call.busy && !storage.OutageSeen(ctx) && src != "" {
 			p.clientAuth.fail(ctx, src)
 		}
 	})

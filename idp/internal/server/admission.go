@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +49,7 @@ func cheapPath(path string) bool {
 }
 
 // admit bounds every request but the cheap ones by a.
-func admit(a Admission, page func(w http.ResponseWriter, r *http.Request), next http.Handler) http.Handler {
+func admit(a Admission, page unavailablePage, next http.Handler) http.Handler {
 	slots := make(chan struct{}, max(1, a.Concurrency))
 	queue := make(chan struct{}, max(0, a.Queue))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +58,7 @@ func admit(a Admission, page func(w http.ResponseWriter, r *http.Request), next 
 			return
 		}
 		if !acquire(slots, queue, a.MaxWait) {
-			busy(w, r, page)
+			unavailable(w, r, password.ErrBusy, page)
 			return
 		}
 		defer func() { <-slots }()
@@ -89,15 +88,4 @@ func acquire(slots, queue chan struct{}, wait time.Duration) bool {
 	case <-t.C:
 		return false
 	}
-}
-
-// busy answers 503 with Retry-After: OAuth JSON on the OAuth endpoints,
-// the "please try again" page elsewhere.
-func busy(w http.ResponseWriter, r *http.Request, page func(w http.ResponseWriter, r *http.Request)) {
-	if oauthEndpoint(r.URL.Path) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(password.RetryAfter/time.Second)))
-		oidcprovider.WriteOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the server is busy; retry shortly")
-		return
-	}
-	page(w, r)
 }

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/adminapi"
+	"github.com/cliniconnects/identity/idp/internal/oidcprovider"
+	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/storage"
+)
+
+// unavailablePage renders the "please try again" page (503, Retry-After)
+// for cause: password.ErrBusy or storage.ErrUnavailable.
+type unavailablePage func(w http.ResponseWriter, r *http.Request, cause error)
+
+// outages answers 503 with a Retry-After, never an error of its own, for
+// every request during which the database was unavailable: whatever the
+// handler was about to answer that is not a success (op turns a storage
+// error into 500 server_error, or into 401 invalid_client, 400
+// invalid_grant, 401 invalid_token, an error page or an error redirect) is
+// replaced. A client told "invalid" throws its credential away; told 503,
+// it retries. Successes pass: what they did is done.
+func outages(page unavailablePage, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, watch := storage.WatchOutage(r.Context())
+		r = r.WithContext(ctx)
+		next.ServeHTTP(&outageWriter{ResponseWriter: w, r: r, watch: watch, page: page}, r)
+	})
+}
+
+// outageWriter replaces a non-success answer by the 503 answer once the
+// watch has seen an outage.
+type outageWriter struct {
+	http.ResponseWriter
+	r        *http.Request
+	watch    *storage.OutageWatch
+	page     unavailablePage
+	wrote    bool
+	replaced bool
+}
+
+func (o *outageWriter) WriteHeader(code int) {
+	if o.wrote {
+		return
+	}
+	o.wrote = true
+	// A 503 is already the answer (readiness, the admin API).
+	if code >= http.StatusMultipleChoices && code != http.StatusServiceUnavailable && o.watch.Hit() {
+		o.replaced = true
+		h := o.Header()
+		for _, k := range []string{"Content-Length", "Content-Type", "Location", "WWW-Authenticate"} {
+			h.Del(k)
+		}
+		unavailable(o.ResponseWriter, o.r, storage.ErrUnavailable, o.page)
+		return
+	}
+	o.ResponseWriter.WriteHeader(code)
+}
+
+func (o *outageWriter) Write(b []byte) (int, error) {
+	if !o.wrote {
+		o.WriteHeader(http.StatusOK)
+	}
+	if o.replaced {
+		return len(b), nil
+	}
+	return o.ResponseWriter.Write(b)
+}
+
+// unavailable answers 503 with a Retry-After in the form the path's
+// clients read: OAuth's JSON temporarily_unavailable (not to be cached) on
+// the OAuth endpoints, the admin API's error body under its prefix, the
+// "please try again" page elsewhere. cause is password.ErrBusy (at
+// capacity) or storage.ErrUnavailable.
+func unavailable(w http.ResponseWriter, r *http.Request, cause error, page unavailablePage) {
+	switch {
+	case oauthEndpoint(r.URL.Path):
+		retry, desc := password.RetryAfter, "the server is busy; retry shortly"
+		if errors.Is(cause, storage.ErrUnavailable) {
+			retry, desc = storage.RetryAfter, "the server cannot reach its database; retry shortly"
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int(retry/time.Second)))
+		oidcprovider.WriteOAuthError(w, http.StatusServiceUnavailable, "temporarily_unavailable", desc)
+	case strings.HasPrefix(r.URL.Path, adminapi.PathPrefix):
+		adminapi.WriteUnavailable(w)
+	default:
+		page(w, r, cause)
+	}
+}
