@@ -52,10 +52,10 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func openStore(t *testing.T, dsn string) storage.Storage {
+func openStore(t *testing.T, dsn string, opts ...sqlstore.Option) storage.Storage {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, dsn, testLogger())
+	st, err := sqlstore.Open(ctx, dsn, testLogger(), opts...)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -96,6 +96,9 @@ type env struct {
 	admission server.Admission
 	// tls, when set before start, serves https (an https issuer).
 	tls bool
+	// dbWait, when set before start, bounds how long a call waits for the
+	// database (sqlstore.WithWait).
+	dbWait time.Duration
 }
 
 // roomyAdmission lets every request of a functional test in, however
@@ -150,7 +153,7 @@ func (e *env) start(dsn string) {
 	if e.edit != nil {
 		e.edit(&e.cfg)
 	}
-	e.store = openStore(t, dsn)
+	e.store = openStore(t, dsn, sqlstore.WithWait(e.dbWait))
 	e.sw.set(e.instance(e.store))
 }
 
