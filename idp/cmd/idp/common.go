@@ -44,7 +44,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // command logs to (stderr, at the configured level).
 func openStore(ctx context.Context, e env, cfg config.Config) (*sqlstore.Store, *slog.Logger, error) {
 	logger := newLogger(e.stderr, cfg.LogLevel)
-	store, err := sqlstore.Open(ctx, cfg.Database, logger)
+	store, err := sqlstore.Open(ctx, cfg.Database, logger, sqlstore.WithWait(cfg.DatabaseWait))
 	if err != nil {
 		return nil, nil, err
 	}

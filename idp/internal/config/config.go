@@ -19,10 +19,14 @@ import (
 
 // Config is everything the provider reads at start.
 type Config struct {
-	Issuer            string        // IDP_ISSUER: the public base URL; every link and token names it
-	Listen            string        // IDP_LISTEN: host:port to serve on
-	MetricsListen     string        // IDP_METRICS_LISTEN: private host:port for /metrics and /debug/pprof/; "" serves neither
-	Database          string        // IDP_DATABASE: SQLite path, or a postgres:// URL
+	Issuer        string // IDP_ISSUER: the public base URL; every link and token names it
+	Listen        string // IDP_LISTEN: host:port to serve on
+	MetricsListen string // IDP_METRICS_LISTEN: private host:port for /metrics and /debug/pprof/; "" serves neither
+	Database      string // IDP_DATABASE: SQLite path, or a postgres:// URL
+	// DatabaseWait (IDP_DATABASE_WAIT): how long one database call waits
+	// (for a connection, SQLite's write lock, an answer) before the request
+	// is answered 503.
+	DatabaseWait      time.Duration
 	DataDir           string        // IDP_DATA_DIR: SQLite file, key file, mail drop
 	BootstrapEmail    string        // IDP_BOOTSTRAP_EMAIL: first super admin of an empty store
 	PasswordMinLength int           // IDP_PASSWORD_MIN_LENGTH: 8…256
@@ -85,6 +89,7 @@ var settings = []setting{
 	{"IDP_METRICS_LISTEN", "metrics-listen", "", "host:port of a private listener for Prometheus /metrics and Go's /debug/pprof/, e.g. 127.0.0.1:9090; keep it off public interfaces (default: off)", func(c *Config, v string) error { c.MetricsListen = v; return nil }},
 	{"IDP_DATA_DIR", "data-dir", "./data", "directory for the SQLite file, key file and mail drop", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"IDP_DATABASE", "database", "", "SQLite file path or postgres:// URL (default: <data-dir>/idp.db)", func(c *Config, v string) error { c.Database = v; return nil }},
+	{"IDP_DATABASE_WAIT", "database-wait", "5s", "how long a request waits for the database (a connection, SQLite's write lock, an answer) before it answers 503", durSetter(func(c *Config) *time.Duration { return &c.DatabaseWait })},
 	{"IDP_BOOTSTRAP_EMAIL", "bootstrap-email", "admin@localhost", "email of the super admin created in an empty store", func(c *Config, v string) error { c.BootstrapEmail = v; return nil }},
 	{"IDP_PASSWORD_MIN_LENGTH", "password-min-length", "15", "minimum password length (8…256)", intSetter(func(c *Config) *int { return &c.PasswordMinLength })},
 	{"IDP_SECRET_KEY", "secret-key", "", "base64 key-encryption key, 32 bytes; environment only, never a flag (default: IDP_SECRET_KEY_FILE, else generated into <data-dir>/secret.key)", func(c *Config, v string) error { c.SecretKey = v; return nil }},

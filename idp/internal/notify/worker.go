@@ -87,12 +87,20 @@ func (w *Worker) Kick() {
 	}
 }
 
+// maxOutageWait is the longest the worker waits between passes while the
+// database is unavailable.
+const maxOutageWait = 30 * time.Second
+
 // Run delivers due messages until ctx ends, then returns nil. Between
 // passes it waits Poll, or less when woken through Wake. A store error is
-// logged and the pass tried again after Poll.
+// logged and the pass tried again after Poll; while the database is
+// unavailable the wait doubles up to maxOutageWait and the log says so
+// once.
 func (w *Worker) Run(ctx context.Context) error {
 	log := w.logger()
 	poll := cmp.Or(w.Poll, DefaultPoll)
+	wait := poll
+	var outage storage.OutageLog
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -102,8 +110,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-w.Wake: // a nil Wake never receives
 		case <-timer.C:
 		}
-		if _, err := w.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			log.Error("outbox pass failed", "err", err)
+		_, err := w.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if outage.Pass(ctx, log, "outbox", err) {
+			wait = min(2*wait, maxOutageWait)
+		} else {
+			wait = poll
 		}
 		if !timer.Stop() {
 			select {
@@ -111,7 +125,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			default:
 			}
 		}
-		timer.Reset(poll)
+		timer.Reset(wait)
 	}
 }
 

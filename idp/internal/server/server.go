@@ -246,18 +246,22 @@ func maintain(ctx context.Context, d Deps, km *keys.Set) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// During a database outage each says so once, not every period.
+	var keysOutage, expiryOutage storage.OutageLog
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if err := km.Ensure(ctx); err != nil && ctx.Err() == nil {
-			d.Logger.ErrorContext(ctx, "signing keys", "err", err)
+		if err := km.Ensure(ctx); ctx.Err() == nil {
+			keysOutage.Pass(ctx, d.Logger, "signing keys", err)
 		}
-		if n, err := d.Store.DeleteExpired(ctx, d.Now()); err != nil && ctx.Err() == nil {
-			d.Logger.ErrorContext(ctx, "deleting expired rows", "err", err)
-		} else if n > 0 {
+		n, err := d.Store.DeleteExpired(ctx, d.Now())
+		if ctx.Err() == nil {
+			expiryOutage.Pass(ctx, d.Logger, "deleting expired rows", err)
+		}
+		if n > 0 {
 			d.Logger.DebugContext(ctx, "expired rows deleted", "rows", n)
 		}
 	}

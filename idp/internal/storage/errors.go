@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 )
@@ -85,3 +86,28 @@ type wrapped struct {
 func wrapErr(msg string, err error) error { return &wrapped{msg: msg, err: err} }
 func (w *wrapped) Error() string          { return w.msg }
 func (w *wrapped) Unwrap() error          { return w.err }
+
+// OutageLog keeps a background loop's log to one line when the database
+// becomes unavailable and one when it is back, instead of an error on
+// every pass of the outage. The zero value is ready; one per loop.
+type OutageLog struct{ down atomic.Bool }
+
+// Pass logs the outcome of one pass of the loop named what, and reports
+// whether the database was unavailable (the loop may back off).
+func (o *OutageLog) Pass(ctx context.Context, log *slog.Logger, what string, err error) (unavailable bool) {
+	switch {
+	case err == nil:
+		if o.down.Swap(false) {
+			log.InfoContext(ctx, what+": database available again")
+		}
+	case errors.Is(err, ErrUnavailable):
+		if !o.down.Swap(true) {
+			log.WarnContext(ctx, what+": database unavailable; retrying quietly until it is back", "err", err)
+		}
+		return true
+	default:
+		o.down.Store(false)
+		log.ErrorContext(ctx, what+" failed", "err", err)
+	}
+	return false
+}
