@@ -183,6 +183,12 @@ func TestOutagePostgres(t *testing.T) {
 		{"refresh", func() reply {
 			return token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, c)
 		}, formOAuth},
+		// A public client presents no secret: the request reaches op's
+		// refresh grant without the client throttle reading the store.
+		{"refresh, public client", func() reply {
+			return send(t, web, formReq(e.issuer+"/oauth/token", url.Values{"grant_type": {"refresh_token"},
+				"refresh_token": {admin.RefreshToken}, "client_id": {e.desktopConfig().ClientID}}, "", ""))
+		}, formOAuth},
 		{"code exchange", func() reply {
 			return token(url.Values{"grant_type": {"authorization_code"}, "code": {code},
 				"redirect_uri": {c.RedirectURIs[0]}, "code_verifier": {fc.verifier}}, c)
@@ -248,6 +254,9 @@ func TestOutagePostgres(t *testing.T) {
 		}
 		return json.Unmarshal([]byte(a.body), &next) == nil
 	})
+	if _, err := e.refresh(e.desktopConfig(), admin.RefreshToken); err != nil {
+		t.Errorf("the public client's refresh token sent during the outage: %v", err)
+	}
 	rt, _ := next["refresh_token"].(string)
 	if _, err := e.refresh(f.cfg, rt); err != nil {
 		t.Errorf("the refreshed token: %v", err)

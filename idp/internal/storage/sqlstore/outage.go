@@ -38,47 +38,45 @@ func WithWait(d time.Duration) Option {
 
 // unavailable reports whether err, from a call made with ctx, means the
 // database could not be reached or did not answer in time. It is the one
-// classification of outages, for both dialects: connection errors of any
-// kind, a deadline (our own bound, or the caller's), and what the dialect
-// adds (d.outage).
+// classification of outages: a deadline (our own bound, or the caller's),
+// a connection database/sql gave up on, and the dialect's own (d.outage).
+// A caller that went away is not an outage.
 func (d *dialect) unavailable(ctx context.Context, err error) bool {
 	switch {
 	case err == nil, errors.Is(err, sql.ErrNoRows):
 		return false
 	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
-		return false // the caller went away
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return true
-	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
+		return false
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone):
 		return true
 	}
 	return d.outage(err)
 }
 
-// pgOutage: the connection failed or the server cannot serve now.
+// pgOutage: the connection could not be made or broke (refused, reset,
+// closed, timed out), or the server cannot serve now (SQLSTATE class 08
+// connection exception, class 53 insufficient resources such as too many
+// connections, 57P01-57P03 shutting down or starting up).
 func pgOutage(err error) bool {
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err), pgconn.SafeToRetry(err),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return true
 	}
 	pe, ok := pgError(err)
 	if !ok {
 		return false
 	}
-	switch {
-	case pe.Code[:2] == "08": // connection exception
-		return true
-	case pe.Code[:2] == "53": // insufficient resources: too many connections, disk full, out of memory
+	switch pe.Code[:2] {
+	case "08", "53":
 		return true
 	}
 	switch pe.Code {
-	case "57P01", "57P02", "57P03": // admin shutdown, crash shutdown, cannot connect now
+	case "57P01", "57P02", "57P03":
 		return true
 	}
 	return false
