@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,20 +228,7 @@ func TestOutagePostgres(t *testing.T) {
 	// second, the refresh token sent during the outage included.
 	proxy.Restore()
 	restored := time.Now()
-	recovered := func(name string, ok func() bool) {
-		t.Helper()
-		for !ok() {
-			if time.Since(restored) > 10*time.Second {
-				t.Fatalf("%s: not working 10 s after the database came back", name)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		took := time.Since(restored)
-		t.Logf("%s works %v after the database came back", name, took.Round(time.Millisecond))
-		if took > time.Second {
-			t.Errorf("%s: recovered after %v, want within 1 s", name, took)
-		}
-	}
+	recovered := func(name string, ok func() bool) { t.Helper(); recoveredWithin(t, restored, name, ok) }
 	recovered("userinfo", func() bool {
 		return send(t, web, getReq(e.issuer+"/userinfo", tok.AccessToken)).StatusCode == http.StatusOK
 	})
@@ -278,6 +267,62 @@ func TestOutagePostgres(t *testing.T) {
 	}
 	back := send(t, lb.c, formReq(e.issuer+"/login", loginForm, "", ""))
 	fl.code(t, clientRedirect(t, page{back.Response, back.body}))
+}
+
+// recoveredWithin polls ok until it holds and checks that it did within a
+// second of restored.
+func recoveredWithin(t *testing.T, restored time.Time, name string, ok func() bool) {
+	t.Helper()
+	for !ok() {
+		if time.Since(restored) > 10*time.Second {
+			t.Fatalf("%s: not working 10 s after the database came back", name)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	took := time.Since(restored)
+	t.Logf("%s works %v after the database came back", name, took.Round(time.Millisecond))
+	if took > time.Second {
+		t.Errorf("%s: recovered after %v, want within 1 s", name, took)
+	}
+}
+
+// TestOutageStalledPostgres: a database that stops answering without
+// closing anything (a network dropping packets) holds no request beyond
+// the wait (here 1 s): connections already open, and new ones, which
+// connect_timeout bounds.
+func TestOutageStalledPostgres(t *testing.T) {
+	dsn := testenv.PostgresDSN(t)
+	pg, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := testenv.NewCutProxy(t, pg.Host)
+	e := &env{t: t, dbWait: time.Second}
+	e.start(proxy.Via(dsn))
+	u := e.createUser(t, storage.UserTypeEmployee)
+	c := e.createClient(t)
+	f, tok, _ := e.login(t, c, u)
+
+	proxy.Stall()
+	// A client that gives up, so that a provider that hangs fails the test
+	// rather than holds it.
+	web := &http.Client{Timeout: 15 * time.Second}
+	refresh := func() reply {
+		return send(t, web, formReq(e.issuer+"/oauth/token",
+			url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, c.ID, c.secret))
+	}
+	want503(t, "refresh", refresh(), formOAuth)
+	want503(t, "userinfo", send(t, web, getReq(e.issuer+"/userinfo", tok.AccessToken)), formOAuth)
+	want503(t, "readyz", send(t, web, getReq(e.issuer+"/readyz", "")), formReady)
+
+	proxy.Restore()
+	restored := time.Now()
+	recoveredWithin(t, restored, "userinfo", func() bool {
+		return send(t, http.DefaultClient, getReq(e.issuer+"/userinfo", tok.AccessToken)).StatusCode == http.StatusOK
+	})
+	if _, err := e.refresh(f.cfg, tok.RefreshToken); err != nil {
+		t.Errorf("refresh with the token sent during the stall: %v", err)
+	}
 }
 
 // TestOutageSQLiteLocked: on SQLite, another process holding the write
@@ -342,5 +387,54 @@ func holdWriteLock(t *testing.T, path string) func() {
 			t.Errorf("release the write lock: %v", err)
 		}
 		_ = conn.Close()
+	}
+}
+
+// loseAfterRotation is the real store, except that the first access token
+// written after arm fails as if the connection broke: the refresh token's
+// rotation has committed, the answer is lost.
+type loseAfterRotation struct {
+	storage.Storage
+	armed atomic.Bool
+}
+
+func (s *loseAfterRotation) CreateAccessToken(ctx context.Context, t storage.AccessToken) error {
+	if s.armed.CompareAndSwap(true, false) {
+		return storage.Unavailable(ctx, errors.New("connection lost after the rotation committed"))
+	}
+	return s.Storage.CreateAccessToken(ctx, t)
+}
+
+// TestOutageAfterRotation: a refresh whose rotation committed before the
+// database went away is answered 503, and the client's retry with the
+// token it holds gets a working pair (the reuse window), on every backend.
+func TestOutageAfterRotation(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnv(t, b)
+			flaky := &loseAfterRotation{Storage: e.store}
+			e.sw.set(e.instance(flaky))
+			u := e.createUser(t, storage.UserTypeEmployee)
+			c := e.createClient(t)
+			f, tok, _ := e.login(t, c, u)
+
+			flaky.armed.Store(true)
+			lost := send(t, http.DefaultClient, formReq(e.issuer+"/oauth/token",
+				url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, c.ID, c.secret))
+			want503(t, "refresh after the rotation committed", lost, formOAuth)
+			if flaky.armed.Load() {
+				t.Fatal("the refresh never reached the access token write")
+			}
+			retry, err := e.refresh(f.cfg, tok.RefreshToken)
+			if err != nil {
+				t.Fatalf("retry with the same refresh token: %v, want a working pair", err)
+			}
+			if !e.introspect(t, c, retry.AccessToken) {
+				t.Error("the retry's access token is not active")
+			}
+			if _, err := e.refresh(f.cfg, retry.RefreshToken); err != nil {
+				t.Errorf("the retry's refresh token: %v", err)
+			}
+		})
 	}
 }

@@ -9,20 +9,29 @@ import (
 )
 
 // CutProxy forwards TCP connections from a loopback port to a target (a
-// database server), and can cut them: Cut closes the listening socket, so
-// new connections are refused as by a stopped server, and drops every open
-// connection, as a server that went away would; Restore listens on the
-// same port again. It simulates a database outage for the process under
-// test without stopping a database other tests share.
+// database server) and simulates the target's failure for the process
+// under test, without stopping a database other tests share:
+//
+//   - Cut closes the listening socket, so new connections are refused as
+//     by a stopped server, and drops every open connection, as a server
+//     that went away would.
+//   - Stall makes the target silent, as a network that drops packets: open
+//     connections stay open but nothing comes back, new ones are accepted
+//     and never answered.
+//
+// Restore ends either: the proxy listens on the same port again and
+// forwards; connections from before are closed.
 type CutProxy struct {
 	t      testing.TB
 	target string
 	addr   string
 
-	mu    sync.Mutex
-	ln    net.Listener // nil while cut
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	ln      net.Listener // nil while cut
+	stalled bool
+	clients map[net.Conn]struct{} // the process's ends
+	ups     map[net.Conn]struct{} // the target's ends
+	wg      sync.WaitGroup
 }
 
 // NewCutProxy starts a proxy to target (host:port), stopped when t ends.
@@ -32,8 +41,11 @@ func NewCutProxy(t testing.TB, target string) *CutProxy {
 	if err != nil {
 		t.Fatalf("cut proxy: %v", err)
 	}
-	p := &CutProxy{t: t, target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
-	p.serve(ln)
+	p := &CutProxy{t: t, target: target, addr: ln.Addr().String(),
+		clients: map[net.Conn]struct{}{}, ups: map[net.Conn]struct{}{}}
+	p.mu.Lock()
+	p.serveLocked(ln)
+	p.mu.Unlock()
 	t.Cleanup(func() {
 		p.Cut()
 		p.wg.Wait()
@@ -62,17 +74,30 @@ func (p *CutProxy) Cut() {
 		_ = p.ln.Close()
 		p.ln = nil
 	}
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	clear(p.conns)
+	p.stalled = false
+	closeAll(p.clients)
+	closeAll(p.ups)
 }
 
-// Restore accepts connections again, on the same port.
+// Stall keeps every connection open and silent: the target's ends are
+// closed, the process's are not, and new connections are held unanswered.
+func (p *CutProxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = true
+	closeAll(p.ups)
+}
+
+// Restore forwards again, on the same port; connections held by Stall
+// are closed.
 func (p *CutProxy) Restore() {
 	p.t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stalled {
+		p.stalled = false
+		closeAll(p.clients)
+	}
 	if p.ln != nil {
 		return
 	}
@@ -83,10 +108,11 @@ func (p *CutProxy) Restore() {
 	p.serveLocked(ln)
 }
 
-func (p *CutProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.serveLocked(ln)
+func closeAll(conns map[net.Conn]struct{}) {
+	for c := range conns {
+		_ = c.Close()
+	}
+	clear(conns)
 }
 
 func (p *CutProxy) serveLocked(ln net.Listener) {
@@ -103,45 +129,53 @@ func (p *CutProxy) serveLocked(ln net.Listener) {
 }
 
 // forward copies between c and a new connection to the target until
-// either side ends or Cut drops both.
+// either side ends, Cut drops both or Stall the target's.
 func (p *CutProxy) forward(ln net.Listener, c net.Conn) {
+	p.mu.Lock()
+	ok, stalled := p.ln == ln, p.stalled
+	if ok {
+		p.clients[c] = struct{}{}
+	}
+	p.mu.Unlock()
+	switch {
+	case !ok:
+		_ = c.Close()
+		return
+	case stalled:
+		return // held open, unanswered, until Restore or Cut closes it
+	}
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
-		_ = c.Close()
+		p.drop(c)
 		return
 	}
-	if !p.track(ln, c, up) {
-		_ = c.Close()
-		_ = up.Close()
-		return
-	}
-	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src) // ends when either side closes or Cut drops it
-		_ = dst.Close()
-		_ = src.Close()
-		done <- struct{}{}
-	}
-	go pipe(up, c)
-	go pipe(c, up)
-	<-done
-	<-done
 	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, up)
+	if p.ln != ln || p.stalled {
+		p.mu.Unlock()
+		_ = up.Close()
+		return // c was dropped by Cut, or is held by Stall
+	}
+	p.ups[up] = struct{}{}
 	p.mu.Unlock()
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
+	<-done
+	p.drop(up)
+	p.mu.Lock()
+	stalled = p.stalled
+	p.mu.Unlock()
+	if !stalled {
+		p.drop(c) // else c stays open and silent until Restore or Cut
+	}
+	<-done
 }
 
-// track registers both ends unless the listener they came through has been
-// cut meanwhile.
-func (p *CutProxy) track(ln net.Listener, conns ...net.Conn) bool {
+// drop closes c and forgets it.
+func (p *CutProxy) drop(c net.Conn) {
+	_ = c.Close()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != ln {
-		return false
-	}
-	for _, c := range conns {
-		p.conns[c] = struct{}{}
-	}
-	return true
+	delete(p.clients, c)
+	delete(p.ups, c)
+	p.mu.Unlock()
 }

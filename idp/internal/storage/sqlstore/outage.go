@@ -124,15 +124,21 @@ type bounded struct {
 
 func (s *Store) bound(q rawQuerier) querier { return &bounded{q: q, s: s} }
 
+// bounded is ctx for one statement: it ends after the store's wait, so a
+// database that went silent cannot hold the caller.
+func (b *bounded) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, b.s.wait)
+}
+
 func (b *bounded) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.s.wait)
+	ctx, cancel := b.bounded(ctx)
 	defer cancel()
 	res, err := b.q.ExecContext(ctx, query, args...)
 	return res, b.s.check(ctx, err)
 }
 
 func (b *bounded) QueryContext(ctx context.Context, query string, args ...any) (rows, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.s.wait)
+	ctx, cancel := b.bounded(ctx)
 	r, err := b.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		cancel()
@@ -142,7 +148,7 @@ func (b *bounded) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (b *bounded) QueryRowContext(ctx context.Context, query string, args ...any) scanner {
-	ctx, cancel := context.WithTimeout(ctx, b.s.wait)
+	ctx, cancel := b.bounded(ctx)
 	return &boundedRow{row: b.q.QueryRowContext(ctx, query, args...), ctx: ctx, cancel: cancel, s: b.s}
 }
 
