@@ -438,3 +438,54 @@ func TestOutageAfterRotation(t *testing.T) {
 		})
 	}
 }
+
+// tokensUnreadable is the real store, except that while armed no token
+// can be read, as if the database went away between the client's
+// authentication and the token's lookup.
+type tokensUnreadable struct {
+	storage.Storage
+	armed atomic.Bool
+}
+
+func (s *tokensUnreadable) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
+	if s.armed.Load() {
+		return storage.AccessToken{}, storage.Unavailable(ctx, errors.New("connection lost"))
+	}
+	return s.Storage.GetAccessToken(ctx, id)
+}
+
+func (s *tokensUnreadable) GetRefreshToken(ctx context.Context, h string) (storage.RefreshToken, error) {
+	if s.armed.Load() {
+		return storage.RefreshToken{}, storage.Unavailable(ctx, errors.New("connection lost"))
+	}
+	return s.Storage.GetRefreshToken(ctx, h)
+}
+
+// TestOutageTokenUnchecked: introspection and revocation answer 200 for
+// tokens they do not know (RFC 7662, RFC 7009); a token they could not
+// look up must not get that answer: active:false would tell a module to
+// drop a valid session, and a 200 to a revocation that did not happen
+// would leave a token the client believes dead alive.
+func TestOutageTokenUnchecked(t *testing.T) {
+	e := newEnv(t, backends[0])
+	flaky := &tokensUnreadable{Storage: e.store}
+	e.sw.set(e.instance(flaky))
+	u := e.createUser(t, storage.UserTypeEmployee)
+	c := e.createClient(t)
+	f, tok, _ := e.login(t, c, u)
+
+	flaky.armed.Store(true)
+	want503(t, "introspection", send(t, http.DefaultClient, formReq(e.issuer+"/oauth/introspect",
+		url.Values{"token": {tok.AccessToken}}, c.ID, c.secret)), formOAuth)
+	for name, token := range map[string]string{"access": tok.AccessToken, "refresh": tok.RefreshToken} {
+		want503(t, "revocation of the "+name+" token", send(t, http.DefaultClient, formReq(e.issuer+"/revoke",
+			url.Values{"token": {token}}, c.ID, c.secret)), formOAuth)
+	}
+	flaky.armed.Store(false)
+	if !e.introspect(t, c, tok.AccessToken) {
+		t.Error("the access token the outage kept from being revoked is not active")
+	}
+	if _, err := e.refresh(f.cfg, tok.RefreshToken); err != nil {
+		t.Errorf("the refresh token the outage kept from being revoked: %v", err)
+	}
+}

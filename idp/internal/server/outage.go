@@ -23,7 +23,8 @@ type unavailablePage func(w http.ResponseWriter, r *http.Request, cause error)
 // error into 500 server_error, or into 401 invalid_client, 400
 // invalid_grant, 401 invalid_token, an error page or an error redirect) is
 // replaced. A client told "invalid" throws its credential away; told 503,
-// it retries. Successes pass: what they did is done.
+// it retries. Successes pass, what they did is done, except on
+// introspection and revocation (see replaceable).
 func outages(page unavailablePage, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, watch := storage.WatchOutage(r.Context())
@@ -48,8 +49,7 @@ func (o *outageWriter) WriteHeader(code int) {
 		return
 	}
 	o.wrote = true
-	// A 503 is already the answer (readiness, the admin API).
-	if code >= http.StatusMultipleChoices && code != http.StatusServiceUnavailable && o.watch.Hit() {
+	if replaceable(o.r.URL.Path, code) && o.watch.Hit() {
 		o.replaced = true
 		h := o.Header()
 		for _, k := range []string{"Content-Length", "Content-Type", "Location", "WWW-Authenticate"} {
@@ -59,6 +59,21 @@ func (o *outageWriter) WriteHeader(code int) {
 		return
 	}
 	o.ResponseWriter.WriteHeader(code)
+}
+
+// replaceable reports whether an answer may not stand once its request met
+// an outage: anything but a success (a 503 is already the answer: /readyz,
+// the admin API), and on introspection and revocation a success too, since
+// they answer 200 for a token they do not know (active:false; "revoked"),
+// which a token they could not look up must not get.
+func replaceable(path string, code int) bool {
+	switch {
+	case code == http.StatusServiceUnavailable:
+		return false
+	case code >= http.StatusMultipleChoices:
+		return true
+	}
+	return path == oidcprovider.PathIntrospect || path == oidcprovider.PathRevoke
 }
 
 func (o *outageWriter) Write(b []byte) (int, error) {
