@@ -12,7 +12,7 @@
 // Concurrency: every state change is one atomic statement (UPDATE … WHERE …
 // RETURNING, INSERT … ON CONFLICT) or a short transaction. Serialization
 // failures and deadlocks (PostgreSQL) and SQLITE_BUSY (SQLite) are retried
-// inside the store and never reach the caller. In SQLite every transaction
+// inside the store and reach the caller only as an outage (see below). In SQLite every transaction
 // starts with BEGIN IMMEDIATE, so writers queue on busy_timeout instead of
 // failing when a read snapshot goes stale; that is also why SQLite needs no
 // row locks where PostgreSQL takes them (dialect.lockRow: one-time tokens
@@ -23,6 +23,14 @@
 // exec) join that transaction and do not retry on their own: InTx retries
 // the whole fn. Compare-and-swap loops (UpdateUser, UpdateClient) still
 // re-read and retry, which works under PostgreSQL's READ COMMITTED.
+//
+// Outages: every statement runs through Store.bound, which gives it at most
+// the store's wait (WithWait, DefaultWait) and turns the errors of a
+// database that cannot be reached — refused, dropped or silent connections,
+// a server shutting down or starting up, an SQLite file locked past
+// busy_timeout, unreadable or full — into storage.ErrUnavailable (outage.go,
+// the one classification), recorded on the request's storage.OutageWatch.
+// Retries of busy and serialization errors stop once the wait has passed.
 //
 // Revoked token families are also recorded in revoked_families, and token
 // reads and rotation consult it, so a token written concurrently with its
