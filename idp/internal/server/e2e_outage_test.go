@@ -75,11 +75,11 @@ const (
 	formReady = "ready" // /readyz: {"status":"unavailable"}
 )
 
-// maxOutageAnswer bounds how long an reply may take while the database
+// maxOutageAnswer bounds how long an answer may take while the database
 // is away: the provider must not hang.
 const maxOutageAnswer = 3 * time.Second
 
-// want503 checks that a is the outage reply of form.
+// want503 checks that a is the outage answer of form.
 func want503(t *testing.T, name string, a reply, form string) {
 	t.Helper()
 	if a.StatusCode != http.StatusServiceUnavailable {
