@@ -31,14 +31,7 @@ const loginChunk = 100
 
 // runBackend benchmarks one backend on a fresh database.
 func runBackend(ctx context.Context, name string, o options, stdout, progress io.Writer) (*backendRun, error) {
-	var db *database
-	var err error
-	switch name {
-	case "sqlite":
-		db, err = newSQLite()
-	case "postgres":
-		db, err = newPostgres(ctx, o.postgres)
-	}
+	db, err := newDatabase(ctx, name, o)
 	if err != nil {
 		return nil, err
 	}
@@ -114,14 +107,7 @@ func runBackend(ctx context.Context, name string, o options, stdout, progress io
 
 // floodBackend runs the flood on a fresh database of backend name.
 func floodBackend(ctx context.Context, name string, o options, progress io.Writer) (*floodResult, error) {
-	var db *database
-	var err error
-	switch name {
-	case "sqlite":
-		db, err = newSQLite()
-	case "postgres":
-		db, err = newPostgres(ctx, o.postgres)
-	}
+	db, err := newDatabase(ctx, name, o)
 	if err != nil {
 		return nil, err
 	}

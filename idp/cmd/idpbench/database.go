@@ -32,6 +32,15 @@ type database struct {
 	drop    func()
 }
 
+// newDatabase is a fresh database of the backend named name ("sqlite" or
+// "postgres" on o.postgres).
+func newDatabase(ctx context.Context, name string, o options) (*database, error) {
+	if name == "postgres" {
+		return newPostgres(ctx, o.postgres)
+	}
+	return newSQLite()
+}
+
 // newSQLite is an SQLite file in a temporary directory, removed by drop.
 func newSQLite() (*database, error) {
 	dir, err := os.MkdirTemp("", "idpbench-")

@@ -92,14 +92,7 @@ type loadRun struct {
 // runLoad starts `idp serve` on a fresh database of backend name and
 // measures every loadOp for d with loadClients clients.
 func runLoad(ctx context.Context, name string, o options, progress io.Writer) (*loadRun, error) {
-	var db *database
-	var err error
-	switch name {
-	case "sqlite":
-		db, err = newSQLite()
-	case "postgres":
-		db, err = newPostgres(ctx, o.postgres)
-	}
+	db, err := newDatabase(ctx, name, o)
 	if err != nil {
 		return nil, err
 	}
