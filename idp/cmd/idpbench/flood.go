@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +19,7 @@ import (
 
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/storage"
+	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
 // The flood's targets (issue 8 §2): under floodConns parallel wrong-secret
@@ -72,18 +69,6 @@ type floodConfig struct {
 	progress io.Writer
 }
 
-// buildIDP builds the idp command into dir (CGO_ENABLED=0, as `make
-// build-idp`; without -trimpath, so it shares the build cache with tests).
-func buildIDP(ctx context.Context, dir string) (string, error) {
-	out := filepath.Join(dir, "idp")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/cliniconnects/identity/idp/cmd/idp")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build idp: %w: %s", err, strings.TrimSpace(string(b)))
-	}
-	return out, nil
-}
-
 // floodAccount is who the sign-ins and the probe use.
 type floodAccount struct {
 	rp              relyingParty // generated secret: the probe's tokens
@@ -127,131 +112,14 @@ func seedFlood(ctx context.Context, dsn string) (floodAccount, error) {
 	return a, err
 }
 
-// child is `idp serve` running as a separate process.
-type child struct {
-	cmd    *exec.Cmd
-	issuer string
-	log    string // the file its stderr goes to
-	done   chan error
-}
-
-// logTail is the end of the child's log, for an error message.
-func (c *child) logTail() string {
-	b, _ := os.ReadFile(c.log)
-	if len(b) > 4<<10 {
-		b = b[len(b)-4<<10:]
-	}
-	return strings.TrimSpace(string(b))
-}
-
-// startChild runs `idp serve` on a free loopback port with the default
+// startChild runs `idp serve` on a fresh loopback port with the default
 // configuration, except that 127.0.0.1 is a trusted proxy: the flood
 // names a random source in X-Forwarded-For on every request, as a
 // distributed attack would, so the per-source throttles cannot help and
 // the hashing bound alone has to hold.
-func startChild(ctx context.Context, idp, dsn, dataDir string) (*child, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	c := &child{issuer: "http://" + addr, done: make(chan error, 1)}
-	c.cmd = exec.Command(idp, "serve")
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IDP_") && !strings.HasPrefix(kv, "IDPBENCH_") {
-			env = append(env, kv)
-		}
-	}
-	c.cmd.Env = append(env,
-		"IDP_ISSUER="+c.issuer, "IDP_LISTEN="+addr, "IDP_DATA_DIR="+dataDir, "IDP_DATABASE="+dsn,
-		"IDP_LOG_LEVEL=error", "IDP_TRUSTED_PROXIES=127.0.0.1/32",
-	)
-	// The log goes to a file: a pipe would make this process read every
-	// line the flood makes the provider write.
-	logFile, err := os.Create(filepath.Join(dataDir, "idp-serve.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close() // the child has its own descriptor
-	c.log = logFile.Name()
-	c.cmd.Stdout = io.Discard
-	c.cmd.Stderr = logFile
-	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start idp serve: %w", err)
-	}
-	go func() { c.done <- c.cmd.Wait() }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if err := ctx.Err(); err != nil {
-			c.stop()
-			return nil, err
-		}
-		select {
-		case err := <-c.done:
-			return nil, fmt.Errorf("idp serve exited: %v: %s", err, c.logTail())
-		default:
-		}
-		if resp, err := http.Get(c.issuer + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			c.stop()
-			return nil, fmt.Errorf("idp serve not ready after 2 minutes: %s", c.logTail())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// stop ends the child (SIGTERM, then SIGKILL after 10 s).
-func (c *child) stop() {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
-}
-
-// cpu is the child's user+sys CPU so far (/proc/<pid>/stat), 0 when
-// unreadable.
-func (c *child) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the ")" that ends the command name: state is the 3rd
-	// field of the line, utime the 14th and stime the 15th.
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
-}
-
-// memory reads a "VmXXX:  N kB" line of the child's /proc status, in bytes.
-func (c *child) memory(field string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status has no %s", c.cmd.Process.Pid, field)
+func startChild(ctx context.Context, idp, dsn, dataDir string) (*testenv.IDP, error) {
+	return testenv.StartIDP(ctx, testenv.IDPOptions{Binary: idp, Database: dsn, DataDir: dataDir,
+		Env: []string{"IDP_LOG_LEVEL=error", "IDP_TRUSTED_PROXIES=127.0.0.1/32"}})
 }
 
 // runFlood starts `idp serve` on a fresh database and floods it for
@@ -271,14 +139,14 @@ func runFlood(ctx context.Context, cfg floodConfig) (*floodResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
+	defer c.Stop()
 
 	// The probe's access token: one sign-in and code exchange before the
 	// flood.
 	probeTransport := http.DefaultTransport.(*http.Transport).Clone()
-	p := &provider{issuer: c.issuer, rp: acct.rp, email: acct.email, password: acct.password,
+	p := &provider{issuer: c.Issuer, rp: acct.rp, email: acct.email, password: acct.password,
 		transport: probeTransport, api: &http.Client{Transport: probeTransport}}
-	if err := p.getJSON(ctx, c.issuer+"/.well-known/openid-configuration", &p.disc); err != nil {
+	if err := p.getJSON(ctx, c.Issuer+"/.well-known/openid-configuration", &p.disc); err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	code, err := p.login(ctx)
@@ -289,19 +157,19 @@ func runFlood(ctx context.Context, cfg floodConfig) (*floodResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probe code exchange: %w", err)
 	}
-	baseline, err := c.memory("VmRSS")
+	baseline, err := c.Memory("VmRSS")
 	if err != nil {
 		return nil, err
 	}
 
 	fmt.Fprintf(cfg.progress, "flood: %d wrong-secret and %d sign-in loops for %v…\n", cfg.conns, cfg.conns, cfg.duration)
-	waitProbe, err := startHelper(ctx, probeEnv, probeConfig{Issuer: c.issuer, Token: tok.AccessToken,
+	waitProbe, err := startHelper(ctx, probeEnv, probeConfig{Issuer: c.Issuer, Token: tok.AccessToken,
 		Duration: cfg.duration, Pause: probePause})
 	if err != nil {
 		return nil, err
 	}
-	start, cpu0 := time.Now(), c.cpu()
-	waitFlood, err := startHelper(ctx, flooderEnv, floodJob{Issuer: c.issuer, Authorization: p.disc.Authorization,
+	start, cpu0 := time.Now(), c.CPU()
+	waitFlood, err := startHelper(ctx, flooderEnv, floodJob{Issuer: c.Issuer, Authorization: p.disc.Authorization,
 		Token: p.disc.Token, Introspection: p.disc.Introspection, Account: acct.job(),
 		Duration: cfg.duration, Conns: cfg.conns})
 	if err != nil {
@@ -311,8 +179,8 @@ func runFlood(ctx context.Context, cfg floodConfig) (*floodResult, error) {
 	if err := waitFlood(&fr); err != nil {
 		return nil, err
 	}
-	elapsed, serverCPU := time.Since(start), c.cpu()-cpu0
-	peak, err := c.memory("VmHWM")
+	elapsed, serverCPU := time.Since(start), c.CPU()-cpu0
+	peak, err := c.Memory("VmHWM")
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func TestFlood(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		testenv.Require(t, "the flood reads peak RSS from /proc: %v", err)
 	}
-	idp, err := buildIDP(t.Context(), t.TempDir())
+	idp, err := testenv.BuildIDP(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
 // The load phase measures issue 11 item 3: the real `idp serve` (its
@@ -111,18 +112,18 @@ func runLoad(ctx context.Context, name string, o options, progress io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
+	defer c.Stop()
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 2 * loadClients
 	defer transport.CloseIdleConnections()
-	p := &provider{issuer: c.issuer, rp: acct.rp, email: acct.email, password: acct.password,
+	p := &provider{issuer: c.Issuer, rp: acct.rp, email: acct.email, password: acct.password,
 		transport: transport, api: &http.Client{Transport: transport}}
-	if err := p.getJSON(ctx, c.issuer+"/.well-known/openid-configuration", &p.disc); err != nil {
+	if err := p.getJSON(ctx, c.Issuer+"/.well-known/openid-configuration", &p.disc); err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	var set jose.JSONWebKeySet
-	if err := p.getJSON(ctx, c.issuer+"/keys", &set); err != nil {
+	if err := p.getJSON(ctx, c.Issuer+"/keys", &set); err != nil {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}
 	run := &loadRun{Keys: describeKeys(set)}
@@ -153,7 +154,7 @@ func runLoad(ctx context.Context, name string, o options, progress io.Writer) (*
 					return err
 				}
 				sessions[i] = session{rt: t.RefreshToken, at: t.AccessToken}
-				return verifyIDToken(t.IDToken, c.issuer, &set)
+				return verifyIDToken(t.IDToken, c.Issuer, &set)
 			}
 		case "userinfo":
 			fn = func(ctx context.Context, i int) error { return p.userinfo(ctx, sessions[i].at) }
@@ -165,10 +166,10 @@ func runLoad(ctx context.Context, name string, o options, progress io.Writer) (*
 			fn = func(ctx context.Context, _ int) error {
 				var d discovery
 				var k jose.JSONWebKeySet
-				if err := p.getJSON(ctx, c.issuer+"/.well-known/openid-configuration", &d); err != nil {
+				if err := p.getJSON(ctx, c.Issuer+"/.well-known/openid-configuration", &d); err != nil {
 					return err
 				}
-				return p.getJSON(ctx, c.issuer+"/keys", &k)
+				return p.getJSON(ctx, c.Issuer+"/keys", &k)
 			}
 		}
 		var hash func() (time.Duration, error)
@@ -199,14 +200,14 @@ func runLoad(ctx context.Context, name string, o options, progress io.Writer) (*
 
 // loadOnce runs fn in loadClients loops for d and measures it, with the
 // CPU of the PostgreSQL server whose postmaster is pgPID (0: none).
-func loadOnce(ctx context.Context, c *child, pgPID int, d time.Duration, fn func(ctx context.Context, i int) error) (*loadResult, error) {
+func loadOnce(ctx context.Context, c *testenv.IDP, pgPID int, d time.Duration, fn func(ctx context.Context, i int) error) (*loadResult, error) {
 	lctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	lat := make([][]time.Duration, loadClients)
 	errs := make([]int, loadClients)
 	var firstErr error
 	var mu sync.Mutex
-	pg0, cpu0, t0 := postgresCPU(pgPID), c.cpu(), time.Now()
+	pg0, cpu0, t0 := postgresCPU(pgPID), c.CPU(), time.Now()
 	var wg sync.WaitGroup
 	for i := range loadClients {
 		wg.Go(func() {
@@ -227,7 +228,7 @@ func loadOnce(ctx context.Context, c *child, pgPID int, d time.Duration, fn func
 		})
 	}
 	wg.Wait()
-	elapsed, cpu, pgCPU := time.Since(t0), c.cpu()-cpu0, postgresCPU(pgPID)-pg0
+	elapsed, cpu, pgCPU := time.Since(t0), c.CPU()-cpu0, postgresCPU(pgPID)-pg0
 	var s sampler
 	r := &loadResult{Seconds: round3(elapsed.Seconds())}
 	for i := range lat {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
 // TestLoadTable runs issue 11's CPU table briefly against the real `idp
@@ -17,7 +19,7 @@ func TestLoadTable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts idp serve")
 	}
-	idp, err := buildIDP(t.Context(), t.TempDir())
+	idp, err := testenv.BuildIDP(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,7 @@ import (
 
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/password"
+	"github.com/cliniconnects/identity/idp/internal/testenv"
 )
 
 func main() {
@@ -243,7 +244,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		if o.idp, err = buildIDP(ctx, dir); err != nil {
+		if o.idp, err = testenv.BuildIDP(ctx, dir); err != nil {
 			fmt.Fprintf(stderr, "idpbench: %v\n", err)
 			return 1
 		}
