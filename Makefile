@@ -31,6 +31,9 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 FYNE_APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev \
 	libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 CHROMIUM_APT_PKGS := chromium
+# Fault tests (idp/internal/faults) stop and restart a throwaway PostgreSQL
+# cluster of their own: initdb, pg_ctl and the postgres user.
+POSTGRES_APT_PKGS := postgresql
 # make screenshots: a virtual X screen and ImageMagick's import.
 SCREENSHOT_APT_PKGS := xvfb imagemagick
 
@@ -55,20 +58,23 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-.PHONY: help deps deps-fyne deps-chromium run build build-idp build-adminapp \
+.PHONY: help deps deps-fyne deps-chromium deps-postgres run build build-idp build-adminapp \
 	screenshots test mutants bench lint clean
 
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk -F':.*## ' '{ printf "  %-16s %s\n", $$1, $$2 }'
 
-deps: deps-fyne deps-chromium ## install all apt packages the build and tests need
+deps: deps-fyne deps-chromium deps-postgres ## install all apt packages the build and tests need
 
 deps-fyne: ## install apt packages for the Fyne admin app (cgo, GL, X11)
 	@$(call apt_ensure,$(FYNE_APT_PKGS))
 
 deps-chromium: ## install Chromium for page tests
 	@$(call apt_ensure,$(CHROMIUM_APT_PKGS))
+
+deps-postgres: ## install PostgreSQL's initdb and pg_ctl for the fault tests' throwaway clusters
+	@$(call apt_ensure,$(POSTGRES_APT_PKGS))
 
 run: ## build and run the IdP (`make run ARGS=...` passes flags to serve)
 	CGO_ENABLED=0 $(GO) run ./idp/cmd/idp serve $(ARGS)
@@ -90,16 +96,21 @@ screenshots: build-idp build-adminapp ## PNGs of the admin app's main screens in
 	@CGO_ENABLED=0 $(GO) build -o $(BIN)/screenshots ./adminapp/cmd/screenshots
 	$(BIN)/screenshots -idp $(BIN)/idp -app $(BIN)/cliniconnects-admin -out adminapp/docs/screenshots
 
+# The tests `make test` runs alone, after the rest (a -run/-skip pattern).
+ALONE_TESTS := ^(TestFlood|TestDatabaseOutage|TestReplicaKill)$$
+
 # go test -json through idp/cmd/testreport: one line per top-level test (the
 # storage conformance suite shows as TestSQLite and TestPostgres), the full
 # output of whatever failed or skipped, and a closing "N passed, N failed".
 test: deps build-adminapp ## build the admin app, then run every module's tests (extra flags: TESTFLAGS=...)
 	@mkdir -p $(BIN)
 	@$(GO) build -o $(BIN)/testreport ./idp/cmd/testreport
-	@# TestFlood measures latency under a flood, so it runs alone, after the rest.
+	@# TestFlood measures latency under a flood, and the fault tests load the
+	@# machine while they stop databases and kill replicas: they run alone,
+	@# one package at a time, after the rest.
 	{ s=0; \
-	  CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 20m -p 2 -skip '^TestFlood$$' $(TESTFLAGS) $(PKGS) || s=1; \
-	  CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 5m -run '^TestFlood$$' $(TESTFLAGS) ./idp/cmd/idpbench || s=1; \
+	  CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 20m -p 2 -skip '$(ALONE_TESTS)' $(TESTFLAGS) $(PKGS) || s=1; \
+	  CGO_ENABLED=1 $(GO) test -json -count=1 -timeout 10m -p 1 -run '$(ALONE_TESTS)' $(TESTFLAGS) ./idp/cmd/idpbench ./idp/internal/faults || s=1; \
 	  exit $$s; } 2>&1 | $(BIN)/testreport
 
 # .ci/mutants/run: each .ci/mutants/*.mutant breaks one security property in
