@@ -444,7 +444,7 @@ func (l *load) judge(faultStart, faultEnd time.Time, allowed func(answer) bool) 
 		if c.lost != "" {
 			v.lost = append(v.lost, c.lost)
 		}
-		if back < 0 {
+		if back < 0 && c.lost == "" {
 			v.notBack = append(v.notBack, c.id)
 		} else {
 			v.recovery = append(v.recovery, back)

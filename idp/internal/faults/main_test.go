@@ -98,10 +98,10 @@ func seed(t *testing.T, dsn string) fixture {
 }
 
 // serveEnv is the configuration every provider of these tests gets beside
-// its database: warnings and errors logged (the log is shown when a test
-// fails), the reuse window at its default, said out loud.
+// its database: serve's defaults (the refresh reuse window among them),
+// with warnings and errors logged (the log is shown when a test fails).
 func serveEnv(extra ...string) []string {
-	return append([]string{"IDP_LOG_LEVEL=warn", "IDP_REFRESH_REUSE_WINDOW=30s"}, extra...)
+	return append([]string{"IDP_LOG_LEVEL=warn"}, extra...)
 }
 
 // newKEK is a key-encryption key as IDP_SECRET_KEY takes it.

@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"database/sql"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -28,7 +29,8 @@ const (
 // success or a 503 with Retry-After (at the token endpoint
 // temporarily_unavailable) — never a 500, a 401 or invalid_grant — no
 // refresh token is lost, and every client refreshes successfully after
-// the return. The recovery time (database back → first successful
+// the return. While PostgreSQL is stopped /readyz answers 503 and
+// /healthz 200; afterwards /readyz answers 200 again. The recovery time (database back → first successful
 // refresh) is logged per client, not judged: the test runs on a busy
 // machine; the target is a second.
 func TestDatabaseOutage(t *testing.T) {
@@ -41,8 +43,9 @@ func TestDatabaseOutage(t *testing.T) {
 	// terminated, new connections are refused) for outageFor, then started.
 	t.Run("PostgreSQL-stop", func(t *testing.T) {
 		pg := testenv.NewPostgresCluster(t)
-		outage(t, idp, pg.URL("postgres"), t.TempDir(), func() {
+		outage(t, idp, pg.URL("postgres"), t.TempDir(), func(c *testenv.IDP) {
 			pg.Stop(t)
+			checkHealth(t, c, http.StatusServiceUnavailable)
 			time.Sleep(outageFor)
 			pg.Start(t)
 		})
@@ -52,7 +55,7 @@ func TestDatabaseOutage(t *testing.T) {
 	// connection dies at once, the server is away for a moment.
 	t.Run("PostgreSQL-restart", func(t *testing.T) {
 		pg := testenv.NewPostgresCluster(t)
-		outage(t, idp, pg.URL("postgres"), t.TempDir(), func() { pg.Restart(t) })
+		outage(t, idp, pg.URL("postgres"), t.TempDir(), func(*testenv.IDP) { pg.Restart(t) })
 	})
 
 	// SQLite: another process holds the database's write lock (BEGIN
@@ -66,14 +69,14 @@ func TestDatabaseOutage(t *testing.T) {
 	t.Run("SQLite", func(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "idp.db")
-		outage(t, idp, path, dir, func() { holdWriteLock(t, path, 12*time.Second) })
+		outage(t, idp, path, dir, func(*testenv.IDP) { holdWriteLock(t, path, 12*time.Second) })
 	})
 }
 
 // outage seeds the database at dsn, serves it, signs the clients in,
 // starts their loops, runs fault after loadBefore (the database comes
 // back when fault returns) and judges what the clients saw.
-func outage(t *testing.T, idp, dsn, dataDir string, fault func()) {
+func outage(t *testing.T, idp, dsn, dataDir string, fault func(*testenv.IDP)) {
 	f := seed(t, dsn)
 	child := testenv.ServeIDP(t, testenv.IDPOptions{Binary: idp, Database: dsn, DataDir: dataDir, Env: serveEnv()})
 	r := newRP(t, child.Issuer, f)
@@ -82,7 +85,7 @@ func outage(t *testing.T, idp, dsn, dataDir string, fault func()) {
 
 	time.Sleep(loadBefore)
 	down := time.Now()
-	fault()
+	fault(child)
 	up := time.Now()
 	t.Logf("database away for %v", up.Sub(down).Round(time.Millisecond))
 	l.waitCarryOn(up, carryOnWithin)
@@ -90,10 +93,28 @@ func outage(t *testing.T, idp, dsn, dataDir string, fault func()) {
 	l.stop()
 
 	if child.Exited() {
-		t.Errorf("idp serve exited during the outage")
+		t.Fatalf("idp serve exited during the outage: %s", child.LogTail())
 	}
+	checkHealth(t, child, http.StatusOK)
 	v := l.judge(down, up, unavailable503)
 	v.report(t, l)
+}
+
+// checkHealth: /healthz answers 200 (the process is alive) and /readyz
+// answers ready (200 or 503).
+func checkHealth(t *testing.T, c *testenv.IDP, ready int) {
+	t.Helper()
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/readyz": ready} {
+		resp, err := http.Get("http://" + c.Addr + path)
+		if err != nil {
+			t.Errorf("GET %s: %v", path, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
 }
 
 // holdWriteLock takes the write lock of the SQLite database at path from

@@ -43,7 +43,9 @@ func (rr *roundRobin) handler() http.Handler {
 		Rewrite:   func(pr *httputil.ProxyRequest) { pr.Out.URL.Scheme = "http" },
 		Transport: rr,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			rr.failed.Add(1)
+			if r.Context().Err() == nil { // not a client that gave up
+				rr.failed.Add(1)
+			}
 			w.WriteHeader(http.StatusBadGateway)
 		},
 	}
