@@ -470,7 +470,7 @@ func (v verdict) report(t *testing.T, l *load) {
 			t.Errorf("… and %d more answers outside the contract", len(v.bad)-20)
 			break
 		}
-		t.Errorf("at +%.3fs: %s", a.at.Sub(l.start).Seconds(), a)
+		t.Errorf("at +%.3fs (%s UTC): %s", a.at.Sub(l.start).Seconds(), a.at.UTC().Format("15:04:05.000"), a)
 	}
 	for _, s := range v.lost {
 		t.Errorf("refresh token lost: %s", s)

@@ -104,6 +104,31 @@ func serveEnv(extra ...string) []string {
 	return append([]string{"IDP_LOG_LEVEL=warn"}, extra...)
 }
 
+// logRequestErrors logs, once t has failed, the lines of the provider's
+// log that say why a request failed (zitadel/oidc's "request error"), for
+// the failures the clients saw; the log's tail is mostly the storage
+// errors of the outage itself.
+func logRequestErrors(t *testing.T, c *testenv.IDP) {
+	t.Helper()
+	if !t.Failed() {
+		return
+	}
+	b, err := os.ReadFile(c.Log)
+	if err != nil {
+		return
+	}
+	var lines []string
+	for line := range strings.Lines(string(b)) {
+		if strings.Contains(line, `msg="request error"`) && !strings.Contains(line, "context canceled") {
+			lines = append(lines, strings.TrimSpace(line))
+		}
+	}
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
+	}
+	t.Logf("request errors in the log of idp serve on %s:\n%s", c.Addr, strings.Join(lines, "\n"))
+}
+
 // newKEK is a key-encryption key as IDP_SECRET_KEY takes it.
 func newKEK() string {
 	b := make([]byte, 32)

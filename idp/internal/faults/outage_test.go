@@ -98,6 +98,7 @@ func outage(t *testing.T, idp, dsn, dataDir string, fault func(*testenv.IDP)) {
 	checkHealth(t, child, http.StatusOK)
 	v := l.judge(down, up, unavailable503)
 	v.report(t, l)
+	logRequestErrors(t, child)
 }
 
 // checkHealth: /healthz answers 200 (the process is alive) and /readyz

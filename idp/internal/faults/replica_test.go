@@ -68,6 +68,9 @@ func TestReplicaKill(t *testing.T) {
 		return a.status == http.StatusBadGateway || unavailable503(a)
 	})
 	v.report(t, l)
+	for _, c := range replicas {
+		logRequestErrors(t, c)
+	}
 	t.Logf("proxy: %d requests answered 502 (in flight on the killed replica), %d refused connections sent to the other replica",
 		rr.failed.Load(), rr.skipped.Load())
 
