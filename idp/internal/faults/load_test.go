@@ -387,22 +387,18 @@ func (l *load) stop() {
 	l.wg.Wait()
 }
 
-// waitCarryOn waits until every client that is not lost has refreshed
-// successfully after since, or timeout passes.
-func (l *load) waitCarryOn(since time.Time, timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
+// waitCarryOn waits until every client has refreshed successfully after
+// since, or timeout passes; it returns how long after since that was
+// (within 20 ms; timeout if a client did not).
+func (l *load) waitCarryOn(since time.Time, timeout time.Duration) time.Duration {
+	deadline := since.Add(timeout)
 	for time.Now().Before(deadline) {
-		done := true
-		for _, c := range l.clients {
-			if c.lastOK.Load() < since.UnixNano() {
-				done = false
-			}
-		}
-		if done {
-			return
+		if !slices.ContainsFunc(l.clients, func(c *client) bool { return c.lastOK.Load() < since.UnixNano() }) {
+			return time.Since(since)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return timeout
 }
 
 // verdict is what the load saw, judged. allowed says which unsuccessful

@@ -59,7 +59,8 @@ func TestDatabaseOutage(t *testing.T) {
 	})
 
 	// SQLite: another process holds the database's write lock (BEGIN
-	// EXCLUSIVE) for longer than the provider's busy timeout (10 s), as a
+	// EXCLUSIVE) for 12 s, longer than the provider waits for it (its
+	// busy_timeout and retries), as a
 	// stuck backup or maintenance job would. That is what can be simulated
 	// honestly for a file database: every write fails with SQLITE_BUSY
 	// after waiting, while reads still succeed (WAL). Not simulated: a
