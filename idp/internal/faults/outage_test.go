@@ -59,14 +59,14 @@ func TestDatabaseOutage(t *testing.T) {
 	})
 
 	// SQLite: another process holds the database's write lock (BEGIN
-	// EXCLUSIVE) for 12 s, longer than the provider waits for it (its
-	// busy_timeout and retries), as a
-	// stuck backup or maintenance job would. That is what can be simulated
-	// honestly for a file database: every write fails with SQLITE_BUSY
-	// after waiting, while reads still succeed (WAL). Not simulated: a
-	// vanished or read-only disk, I/O errors, a full disk, a deleted or
-	// corrupted file — with those SQLite fails in other ways, and a
-	// provider on a lost disk has lost its data, not just its connection.
+	// EXCLUSIVE) for 12 s, longer than SQLite's busy_timeout, as a stuck
+	// backup or maintenance job would. That is what can be simulated
+	// honestly for a file database: no write can happen (a write waiting
+	// for the lock gets SQLITE_BUSY, unless the store waits on past it),
+	// while reads still succeed (WAL). Not simulated: a vanished or
+	// read-only disk, I/O errors, a full disk, a deleted or corrupted
+	// file — SQLite fails in other ways then, and a provider on a lost
+	// disk has lost its data, not just its connection.
 	t.Run("SQLite", func(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "idp.db")
