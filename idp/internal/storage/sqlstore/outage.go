@@ -141,8 +141,11 @@ func (b *bounded) QueryContext(ctx context.Context, query string, args ...any) (
 	ctx, cancel := b.bounded(ctx)
 	r, err := b.q.QueryContext(ctx, query, args...)
 	if err != nil {
+		// Classified before cancel: a cancelled ctx reads as "the caller
+		// went away", and the outage would pass as a plain error.
+		err = b.s.check(ctx, err)
 		cancel()
-		return nil, b.s.check(ctx, err)
+		return nil, err
 	}
 	return &boundedRows{Rows: r, ctx: ctx, cancel: cancel, s: b.s}, nil
 }
