@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -23,6 +24,11 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.MetricsListen != "" {
 		t.Fatalf("metrics are on by default: IDP_METRICS_LISTEN = %q", c.MetricsListen)
+	}
+	// A client that never saw a refresh's answer (outage, killed replica)
+	// retries with the token it holds; without a window it loses the family.
+	if c.RefreshReuseWindow != 30*time.Second {
+		t.Fatalf("IDP_REFRESH_REUSE_WINDOW defaults to %v, want 30s", c.RefreshReuseWindow)
 	}
 }
 
