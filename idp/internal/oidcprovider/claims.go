@@ -99,25 +99,6 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	return nil
 }
 
-// activeToken returns the recorded access token tokenID when it is neither
-// revoked nor expired and was issued to subject.
-func (s *Storage) activeToken(ctx context.Context, tokenID, subject string) (storage.AccessToken, error) {
-	if tokenID == "" {
-		return storage.AccessToken{}, errTokenInactive
-	}
-	t, err := s.store.GetAccessToken(ctx, tokenID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.AccessToken{}, errTokenInactive
-	}
-	if err != nil {
-		return storage.AccessToken{}, err
-	}
-	if !s.live(t, subject) {
-		return storage.AccessToken{}, errTokenInactive
-	}
-	return t, nil
-}
-
 // live: the recorded token t is neither revoked nor expired and was
 // issued to subject.
 func (s *Storage) live(t storage.AccessToken, subject string) bool {
@@ -127,21 +108,6 @@ func (s *Storage) live(t storage.AccessToken, subject string) bool {
 // isServiceToken: client_credentials tokens have the client as subject
 // and no family.
 func isServiceToken(t storage.AccessToken) bool { return t.FamilyID == "" && t.Subject == t.ClientID }
-
-// activeUser returns the token's user when they may still use it.
-func (s *Storage) activeUser(ctx context.Context, id string) (storage.User, error) {
-	u, err := s.store.GetUser(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.User{}, errTokenInactive
-	}
-	if err != nil {
-		return storage.User{}, err
-	}
-	if u.Status != storage.StatusActive {
-		return storage.User{}, errTokenInactive
-	}
-	return u, nil
-}
 
 // SetUserinfoFromToken answers the userinfo endpoint from a recorded,
 // active access token of an active user. Service tokens have no user.
@@ -169,19 +135,35 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 // SetIntrospectionFromToken answers introspection. Any authenticated
 // confidential client may introspect (see doc.go); an error makes op
 // answer {"active": false}.
+//
+// The caller is the client this request authenticated (read once, by
+// authenticate; see authenticatedClient); the token and its user are read
+// together, as for userinfo. All of it is read on every request, so a
+// revoked token, a disabled user or a removed client takes effect at once.
 func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, callerID string) error {
-	caller, err := s.store.GetClient(ctx, callerID)
-	if err != nil || caller.Public {
+	caller, ok := authenticatedClient(ctx, callerID)
+	if !ok {
+		c, err := s.store.GetClient(ctx, callerID)
+		if err != nil {
+			return errTokenInactive
+		}
+		caller = c
+	}
+	if caller.Public || tokenID == "" {
 		return errTokenInactive
 	}
-	t, err := s.activeToken(ctx, tokenID, subject)
+	t, u, err := s.store.GetAccessTokenUser(ctx, tokenID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return errTokenInactive
+	}
 	if err != nil {
 		return err
 	}
-	if !isServiceToken(t) {
-		if _, err := s.activeUser(ctx, t.Subject); err != nil {
-			return err
-		}
+	if !s.live(t, subject) {
+		return errTokenInactive
+	}
+	if !isServiceToken(t) && (u.ID == "" || u.Status != storage.StatusActive) {
+		return errTokenInactive
 	}
 	resp.Scope = t.Scopes
 	resp.ClientID = t.ClientID

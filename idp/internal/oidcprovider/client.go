@@ -165,6 +165,7 @@ func (s *Storage) authenticate(ctx context.Context, id, secret string) (storage.
 		s.logger.InfoContext(ctx, "client authentication failed", "client", c.ID)
 		return storage.Client{}, errClientAuth
 	}
+	rememberClient(ctx, c)
 	return c, nil
 }
 

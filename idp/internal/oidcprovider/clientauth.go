@@ -36,6 +36,12 @@ type clientAuthCall struct {
 	// busy: the secret could not be checked because the process-wide
 	// hashing bound was exhausted; the answer becomes 503.
 	busy bool
+	// client is the client whose secret this request proved (authed),
+	// so that op's later lookups of the caller in the same request
+	// (introspection) need not read it again. It lives as long as the
+	// request: nothing is kept across requests.
+	client storage.Client
+	authed bool
 }
 
 type clientAuthCtxKey struct{}
@@ -46,6 +52,23 @@ func markBusy(ctx context.Context) {
 	if c, ok := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall); ok {
 		c.busy = true
 	}
+}
+
+// rememberClient records on the request in ctx that it authenticated c.
+func rememberClient(ctx context.Context, c storage.Client) {
+	if call, ok := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall); ok {
+		call.client, call.authed = c, true
+	}
+}
+
+// authenticatedClient is the client with id that the request in ctx
+// authenticated, if it did.
+func authenticatedClient(ctx context.Context, id string) (storage.Client, bool) {
+	call, ok := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall)
+	if !ok || !call.authed || call.client.ID != id {
+		return storage.Client{}, false
+	}
+	return call.client, true
 }
 
 // clientAuthGuard throttles failed client authentication per source
