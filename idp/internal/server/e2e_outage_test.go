@@ -454,6 +454,13 @@ func (s *tokensUnreadable) GetAccessToken(ctx context.Context, id string) (stora
 	return s.Storage.GetAccessToken(ctx, id)
 }
 
+func (s *tokensUnreadable) GetAccessTokenUser(ctx context.Context, id string) (storage.AccessToken, storage.User, error) {
+	if s.armed.Load() {
+		return storage.AccessToken{}, storage.User{}, storage.Unavailable(ctx, errors.New("connection lost"))
+	}
+	return s.Storage.GetAccessTokenUser(ctx, id)
+}
+
 func (s *tokensUnreadable) GetRefreshToken(ctx context.Context, h string) (storage.RefreshToken, error) {
 	if s.armed.Load() {
 		return storage.RefreshToken{}, storage.Unavailable(ctx, errors.New("connection lost"))
