@@ -141,8 +141,15 @@ func seed(ctx context.Context, st *sqlstore.Store, db *database, o options, run 
 		defer s.Close()
 		seeder = s
 	}
+	// SQLite has one writer: more seeders only queue for its lock, and a
+	// transaction queued behind several 500-user batches would wait past
+	// the store's bound on a wait (IDP_DATABASE_WAIT) and be refused.
+	workers := o.seeders
+	if run.Backend == "sqlite" {
+		workers = 1
+	}
 	t0 := time.Now()
-	ids, method, err := seedUsers(ctx, seeder, o.users, o.seeders)
+	ids, method, err := seedUsers(ctx, seeder, o.users, workers)
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	backend := fs.String("backend", "both", "sqlite, postgres or both")
 	fs.IntVar(&o.n, "n", 200, "timed runs of every operation")
 	fs.IntVar(&o.users, "users", 100_000, "users seeded for the list and search operations (0 skips them)")
-	fs.IntVar(&o.seeders, "seeders", 4, "goroutines seeding users (1…8)")
+	fs.IntVar(&o.seeders, "seeders", 4, "goroutines seeding users on PostgreSQL (1…8; SQLite seeds with one)")
 	fs.StringVar(&o.postgres, "postgres", postgresFromEnv(), "PostgreSQL server URL the bench may create a database on (env IDP_BENCH_POSTGRES, IDP_TEST_POSTGRES)")
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.verbose, "v", false, "log the server's warnings and the bench's progress to stderr")
