@@ -41,6 +41,8 @@ type Store struct {
 	now func() time.Time
 	// errs is told every failed statement (ObserveErrors).
 	errs *errHook
+	// stmts prepares the pool's statements on SQLite; nil on PostgreSQL.
+	stmts *stmtCache
 }
 
 var _ storage.Storage = (*Store)(nil)
@@ -100,6 +102,10 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 		return nil, &unreachableError{db: s.name, secret: secret, err: err}
 	}
 	s.db, s.q = db, s.bound(db)
+	if s.d.name == dialectSQLite.name {
+		s.stmts = newStmtCache(db)
+		s.q = s.bound(s.stmts)
+	}
 	logger.Info("database opened", "dialect", s.d.name, "database", s.name)
 	return s, nil
 }
@@ -109,6 +115,9 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 func (s *Store) Close() error {
 	if s.tx != nil {
 		return errors.New("sqlstore: Close called inside InTx")
+	}
+	if s.stmts != nil {
+		s.stmts.close()
 	}
 	return s.db.Close()
 }
