@@ -117,9 +117,9 @@ func seedFlood(ctx context.Context, dsn string) (floodAccount, error) {
 // names a random source in X-Forwarded-For on every request, as a
 // distributed attack would, so the per-source throttles cannot help and
 // the hashing bound alone has to hold.
-func startChild(ctx context.Context, idp, dsn, dataDir string) (*testenv.IDP, error) {
+func startChild(ctx context.Context, idp, dsn, dataDir string, env ...string) (*testenv.IDP, error) {
 	return testenv.StartIDP(ctx, testenv.IDPOptions{Binary: idp, Database: dsn, DataDir: dataDir,
-		Env: []string{"IDP_LOG_LEVEL=error", "IDP_TRUSTED_PROXIES=127.0.0.1/32"}})
+		Env: append([]string{"IDP_LOG_LEVEL=error", "IDP_TRUSTED_PROXIES=127.0.0.1/32"}, env...)})
 }
 
 // runFlood starts `idp serve` on a fresh database and floods it for

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,7 +110,15 @@ func runLoad(ctx context.Context, name string, o options, progress io.Writer) (*
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
-	c, err := startChild(ctx, o.idp, db.dsn, db.dataDir)
+	var extra []string
+	metricsAddr := ""
+	if o.profileDir != "" {
+		if metricsAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		extra = append(extra, "IDP_METRICS_LISTEN="+metricsAddr)
+	}
+	c, err := startChild(ctx, o.idp, db.dsn, db.dataDir, extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -178,9 +188,18 @@ func runLoad(ctx context.Context, name string, o options, progress io.Writer) (*
 				return nil, err
 			}
 		}
+		var prof func() error
+		if metricsAddr != "" {
+			prof = cpuProfile(ctx, metricsAddr, o.load, filepath.Join(o.profileDir, name+"-"+strings.ReplaceAll(op.name, "+", "-")+".pprof"))
+		}
 		r, err := loadOnce(ctx, c, pgPID, o.load, fn)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op.name, err)
+		}
+		if prof != nil {
+			if err := prof(); err != nil {
+				return nil, fmt.Errorf("%s: CPU profile: %w", op.name, err)
+			}
 		}
 		r.Op, r.Target = op.name, op.target
 		if hash != nil {
@@ -475,4 +494,51 @@ func printLoad(w io.Writer, backend string, r *loadRun, d time.Duration) {
 func argonParams() string {
 	p := password.DefaultParams
 	return fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.Memory, p.Time, p.Threads)
+}
+
+// freeAddr is a loopback address with a port free at the moment.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// cpuProfile starts a CPU profile of the child at addr's pprof listener
+// covering most of d (the load run that starts now) and returns a wait
+// that writes it to path.
+func cpuProfile(ctx context.Context, addr string, d time.Duration, path string) func() error {
+	secs := max(1, int((d*9/10)/time.Second))
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("pprof: %s", resp.Status)
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, resp.Body); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		}()
+	}()
+	return func() error { return <-done }
 }

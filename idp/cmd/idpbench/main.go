@@ -90,6 +90,9 @@ type options struct {
 	// load is how long each operation of issue 11's table runs against
 	// `idp serve` with loadClients clients (0 skips the table).
 	load time.Duration
+	// profileDir, when set, receives a CPU profile of the child for each
+	// load operation (<backend>-<op>.pprof), taken from its pprof listener.
+	profileDir string
 }
 
 func postgresFromEnv() string {
@@ -116,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.floodConns, "flood-conns", floodConns, "parallel loops of wrong-secret requests, and as many of sign-ins, in the flood")
 	fs.StringVar(&o.idp, "idp", "", "the idp binary the flood and the load run (default: built with go build into a temporary directory)")
 	fs.DurationVar(&o.load, "load", 10*time.Second, "how long each operation of issue 11's CPU table runs against `idp serve` with 8 clients (0 skips it)")
+	fs.StringVar(&o.profileDir, "profile", "", "write a CPU profile of `idp serve` for each load operation into this directory (<backend>-<op>.pprof)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
