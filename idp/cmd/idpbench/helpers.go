@@ -20,13 +20,12 @@ import (
 const (
 	probeEnv   = "IDPBENCH_PROBE"
 	flooderEnv = "IDPBENCH_FLOODER"
-	hashEnv    = "IDPBENCH_HASH"
 )
 
 // helperMain runs the helper job in the environment, if there is one, and
 // reports whether it did and the exit status.
 func helperMain() (bool, int) {
-	for env, run := range map[string]func(job []byte) (any, error){probeEnv: probeJob, flooderEnv: flooderJob, hashEnv: hashJob} {
+	for env, run := range map[string]func(job []byte) (any, error){probeEnv: probeJob, flooderEnv: flooderJob} {
 		job := os.Getenv(env)
 		if job == "" {
 			continue
