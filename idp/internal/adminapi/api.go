@@ -106,6 +106,14 @@ func New(d Deps) (*Handler, error) {
 	return h, nil
 }
 
+// Pattern is the route r takes through the admin API, for the request
+// metrics: its ServeMux pattern ("GET /admin/v1/employees/{id}"), or
+// PathPrefix for a path no route matches. Never the raw path.
+func (h *Handler) Pattern(r *http.Request) string {
+	_, pattern := h.mux.Handler(r)
+	return pattern
+}
+
 // table is every route of the admin API, in one place. The OpenAPI
 // document lists the same set with the same permissions (a test fails when
 // they differ).

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cliniconnects/identity/idp/internal/adminapi"
 	"github.com/cliniconnects/identity/idp/internal/keys"
 	"github.com/cliniconnects/identity/idp/internal/metrics"
 	"github.com/cliniconnects/identity/idp/internal/oidcprovider"
@@ -101,14 +102,17 @@ func tokenObserver(m *metrics.Metrics) oidcprovider.Observer {
 }
 
 // endpointOf names the route r takes through mux, for the request
-// metrics: the ServeMux pattern ("GET /login", "/admin/v1/"), or for the
-// OIDC provider (mounted at "/") its fixed endpoint name ("token",
-// "jwks", … or "other"). Never the raw path.
-func endpointOf(mux *http.ServeMux) func(*http.Request) string {
+// metrics: the ServeMux pattern ("GET /login"), for the admin API its own
+// route's pattern ("GET /admin/v1/employees/{id}"), or for the OIDC
+// provider (mounted at "/") its fixed endpoint name ("token", "jwks", … or
+// "other"). Never the raw path.
+func endpointOf(mux *http.ServeMux, admin *adminapi.Handler) func(*http.Request) string {
 	return func(r *http.Request) string {
 		switch _, pattern := mux.Handler(r); pattern {
 		case "/":
 			return oidcprovider.Endpoint(r)
+		case adminapi.PathPrefix:
+			return admin.Pattern(r)
 		case "":
 			return "other"
 		default:

@@ -137,10 +137,13 @@ func TestMetricsListener(t *testing.T) {
 			if resp, _ := e.post(t, "/revoke", url.Values{"token": {tok2.RefreshToken}, "token_type_hint": {"refresh_token"}}, c.ID, c.secret); resp.StatusCode != http.StatusOK {
 				t.Fatalf("revoke: %d", resp.StatusCode)
 			}
-			// A path nobody routes, to check labels hold no raw paths.
+			// A path nobody routes, to check labels hold no raw paths; the
+			// same under the admin API, and one of its routes.
 			unrouted := "/no-such-page-" + randHex(8)
-			if resp, err := http.Get(e.issuer + unrouted); err == nil {
-				resp.Body.Close()
+			for _, path := range []string{unrouted, "/admin/v1" + unrouted, "/admin/v1/employees/" + randHex(8)} {
+				if resp, err := http.Get(e.issuer + path); err == nil {
+					resp.Body.Close()
+				}
 			}
 
 			fams := scrape(t, "http://"+addr+"/metrics")
@@ -167,6 +170,8 @@ func TestMetricsListener(t *testing.T) {
 			atLeast("idp_http_requests_total", map[string]string{"endpoint": "POST /login", "code": "303"}, 1)
 			atLeast("idp_http_requests_total", map[string]string{"endpoint": "POST /login", "code": "401"}, 1)
 			atLeast("idp_http_requests_total", map[string]string{"endpoint": "other", "code": "404"}, 1)
+			atLeast("idp_http_requests_total", map[string]string{"endpoint": "GET /admin/v1/employees/{id}", "code": "401"}, 1)
+			atLeast("idp_http_requests_total", map[string]string{"endpoint": "/admin/v1/", "code": "404"}, 1)
 			atLeast("idp_http_request_duration_seconds", map[string]string{"endpoint": "token", "code": "200"}, 4)
 			for _, m := range fams["idp_http_requests_total"].GetMetric() {
 				for _, l := range m.GetLabel() {

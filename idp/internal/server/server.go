@@ -230,7 +230,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		adm = DefaultAdmission()
 	}
 	return met.Instrument(clientAddr(cfg.TrustedProxies, SecurityHeaders(cfg.Secure(),
-		limitBodies(pages.RenderError, admit(adm, pages.RenderUnavailable, outages(pages.RenderUnavailable, mux))))), endpointOf(mux)), nil
+		limitBodies(pages.RenderError, admit(adm, pages.RenderUnavailable, outages(pages.RenderUnavailable, mux))))), endpointOf(mux, admin)), nil
 }
 
 // maintain keeps a next signing key published, retires superseded ones and
