@@ -375,31 +375,28 @@ func testAdmission(t *testing.T, e *env) {
 	old := password.SetBound(password.Bound{Concurrency: 1, Queue: 8, MaxWait: time.Minute})
 	defer password.SetBound(old)
 	free := password.Exhaust()
-	defer free()
-	held := make(chan answer, 1)
+	var held answer
+	answered := make(chan struct{})
 	go func() {
-		held <- e.postFrom(t, "192.0.2.90", "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, c.ID, c.secret)
+		defer close(answered)
+		held = e.postFrom(t, "192.0.2.90", "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, c.ID, c.secret)
 	}()
-	// Wait until it does: a page is refused.
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if p := e.browser().get(t, e.issuer+"/forgot"); p.StatusCode == http.StatusServiceUnavailable {
-			break
+	defer func() { free(); <-answered }() // not left running past the test
+	// Wait until it does, without a request of our own: with one slot and
+	// no queue, a request that held the slot when the token request came
+	// would have it refused at once, and nothing would hold the slot.
+	awaitHashingWaiter(t, answered, &held)
+
+	// Pages: refused at once, nothing to wait for.
+	for _, path := range []string{"/forgot", "/login", "/authorize?client_id=" + c.ID} {
+		p := e.browser().get(t, e.issuer+path)
+		if p.StatusCode != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" || !strings.Contains(p.body, "try again") {
+			t.Fatalf("GET %s with the admission slot held: %d Retry-After %q: %.200s", path, p.StatusCode, p.Header.Get("Retry-After"), p.body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the waiting token request never held the admission slot")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	a := e.postFrom(t, "192.0.2.91", "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, c.ID, c.secret)
 	if a.status != http.StatusServiceUnavailable || a.json["error"] != "temporarily_unavailable" || a.header.Get("Retry-After") == "" {
 		t.Errorf("token endpoint at capacity: %d Retry-After %q %s", a.status, a.header.Get("Retry-After"), a.body)
-	}
-
-	for _, path := range []string{"/authorize?client_id=" + c.ID, "/login", "/forgot"} {
-		p := e.browser().get(t, e.issuer+path)
-		if p.StatusCode != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" || !strings.Contains(p.body, "try again") {
-			t.Errorf("GET %s at capacity: %d Retry-After %q: %.200s", path, p.StatusCode, p.Header.Get("Retry-After"), p.body)
-		}
 	}
 	if a := e.postFrom(t, "192.0.2.92", "/oauth/introspect", url.Values{"token": {"x"}}, c.ID, c.secret); a.status != http.StatusServiceUnavailable {
 		t.Errorf("introspection at capacity: %d %s", a.status, a.body)
@@ -419,7 +416,27 @@ func testAdmission(t *testing.T, e *env) {
 	}
 
 	free()
-	if a := <-held; a.status != http.StatusOK {
-		t.Errorf("the admitted token request: %d %s", a.status, a.body)
+	<-answered
+	if held.status != http.StatusOK {
+		t.Errorf("the admitted token request: %d %s", held.status, held.body)
+	}
+}
+
+// awaitHashingWaiter returns once a caller waits for a hashing slot: the
+// request that closes answered when its answer a is in, which asks for one
+// only once it is admitted. It fails the test if that answer comes first.
+func awaitHashingWaiter(t *testing.T, answered <-chan struct{}, a *answer) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for password.State().Waiting == 0 {
+		select {
+		case <-answered:
+			t.Fatalf("the token request was answered before it waited for a hashing slot: %d %s", a.status, a.body)
+		case <-deadline:
+			t.Fatal("the token request never waited for a hashing slot")
+		case <-tick.C:
+		}
 	}
 }
