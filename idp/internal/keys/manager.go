@@ -324,7 +324,7 @@ func (m *Manager) PublicKey(ctx context.Context, kid string) (jose.JSONWebKey, e
 	if err != nil {
 		return jose.JSONWebKey{}, err
 	}
-	return jose.JSONWebKey{Key: e.pub, KeyID: e.meta.ID, Algorithm: e.meta.Algorithm, Use: "sig"}, nil
+	return e.jwk(), nil
 }
 
 // lookup is PublicKey's search: the published entry with id kid.
@@ -349,7 +349,7 @@ func (m *Manager) lookup(ctx context.Context, kid string) (*entry, error) {
 // findEntry is the entry of list with id kid that is published at now.
 func findEntry(list []*entry, kid string, now time.Time) *entry {
 	for _, e := range list {
-		if e.meta.ID == kid && (e.meta.ExpireAt.IsZero() || e.meta.ExpireAt.After(now)) {
+		if e.meta.ID == kid && isPublished(e, now) {
 			return e
 		}
 	}
@@ -370,12 +370,21 @@ func (m *Manager) firstActivation(ctx context.Context) (time.Time, error) {
 func published(list []*entry, now time.Time) []jose.JSONWebKey {
 	out := make([]jose.JSONWebKey, 0, len(list))
 	for _, e := range list {
-		if !e.meta.ExpireAt.IsZero() && !e.meta.ExpireAt.After(now) {
-			continue
+		if isPublished(e, now) {
+			out = append(out, e.jwk())
 		}
-		out = append(out, jose.JSONWebKey{Key: e.pub, KeyID: e.meta.ID, Algorithm: e.meta.Algorithm, Use: "sig"})
 	}
 	return out
+}
+
+// isPublished reports whether e is in the JWKS at now: it has not expired.
+func isPublished(e *entry, now time.Time) bool {
+	return e.meta.ExpireAt.IsZero() || e.meta.ExpireAt.After(now)
+}
+
+// jwk is e's public key as the JWKS publishes it.
+func (e *entry) jwk() jose.JSONWebKey {
+	return jose.JSONWebKey{Key: e.pub, KeyID: e.meta.ID, Algorithm: e.meta.Algorithm, Use: "sig"}
 }
 
 // Invalidate drops the cached key list; the next call reads the store.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -38,6 +39,10 @@ type Set struct {
 	// published is checked on every call, and callers check expiry and
 	// the token's state in the store (revocation) on every request.
 	verified map[[32]byte][]byte // guarded by mu
+
+	// jwks is the last JWKS document made (JWKS); it is reused while the
+	// keys it was made from are the ones published.
+	jwks atomic.Pointer[jwksDoc]
 }
 
 // Ensure runs Ensure on both Managers.
