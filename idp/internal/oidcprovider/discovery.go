@@ -1,18 +1,36 @@
 package oidcprovider
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
 
-	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-// discovery serves op's discovery document corrected to advertise exactly
-// what works: op lists implicit response types, the JWT bearer grant, a
-// device endpoint and private_key_jwt algorithms we do not offer.
-func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
-	d := op.CreateDiscoveryConfig(r.Context(), p.op, p.storage)
+// discovery serves the discovery document, encoded once by New: it
+// depends only on the issuer, which is static (op.StaticIssuer), and the
+// configuration.
+func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(p.discoveryJSON)
+}
+
+// encodeDiscovery encodes the discovery document as op's handler writes
+// its own (encoding/json's Encoder).
+func (p *Provider) encodeDiscovery() ([]byte, error) {
+	ctx := op.ContextWithIssuer(context.Background(), p.cfg.Issuer)
+	var buf bytes.Buffer
+	err := json.NewEncoder(&buf).Encode(correctDiscovery(op.CreateDiscoveryConfig(ctx, p.op, p.storage)))
+	return buf.Bytes(), err
+}
+
+// correctDiscovery is op's discovery document d corrected to advertise
+// exactly what works: op lists implicit response types, the JWT bearer
+// grant, a device endpoint and private_key_jwt algorithms we do not offer.
+func correctDiscovery(d *oidc.DiscoveryConfiguration) discoveryDocument {
 	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFragment)}
 	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
@@ -33,7 +51,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.ClaimsSupported = SupportedClaims
 	d.SubjectTypesSupported = []string{"public"}
 	d.ACRValuesSupported = []string{ACRMFA}
-	httphelper.MarshalJSON(w, discoveryDocument{d, true})
+	return discoveryDocument{d, true}
 }
 
 // discoveryDocument is op's document plus what op does not know of.

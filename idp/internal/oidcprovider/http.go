@@ -14,7 +14,10 @@ import (
 func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	withIssuer := p.Interceptor
-	mux.Handle(PathDiscovery, p.cors.Handler(withIssuer(http.HandlerFunc(p.discovery))))
+	// Discovery and the JWKS are served from bytes made once per change
+	// (discovery.go, keys.go); they need no issuer in the context.
+	mux.Handle(PathDiscovery, p.cors.Handler(http.HandlerFunc(p.discovery)))
+	mux.Handle(PathKeys, p.cors.Handler(http.HandlerFunc(p.jwks)))
 	mux.Handle(PathAuthorize, p.issParam(p.authorizeGuard(p.op)))
 	mux.Handle(PathCallback, p.issParam(p.callbackGuard(p.op)))
 	mux.Handle(PathToken, p.clientAuthGuard(p.tokenGuard(p.op)))

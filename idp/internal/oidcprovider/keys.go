@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"net/http"
 
 	jose "github.com/go-jose/go-jose/v4"
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -122,6 +124,20 @@ func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) {
 		out[i] = &publicKey{k: pub[i]}
 	}
 	return out, nil
+}
+
+// jwks serves the JWKS (PathKeys) as op.Keys would serve KeySet, from
+// the bytes keys.Set.JWKS keeps until the published keys change, instead of
+// encoding four keys (two RSA moduli) on every request.
+func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
+	body, err := p.cfg.Keys.JWKS(r.Context())
+	if err != nil {
+		p.logger().ErrorContext(r.Context(), "listing public keys", "err", err)
+		httphelper.MarshalJSONWithStatus(w, oidc.ErrServerError().WithParent(err), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
 }
 
 // accessKeySet verifies access tokens for op (userinfo, introspection,

@@ -108,6 +108,8 @@ type Provider struct {
 	cfg        Config
 	cors       *cors.Cors
 	handler    http.Handler
+	// discoveryJSON is the discovery document, encoded once (discovery).
+	discoveryJSON []byte
 	// clientAuth throttles failed client authentication per source.
 	clientAuth *clientThrottle
 }
@@ -194,6 +196,9 @@ func New(cfg Config) (*Provider, error) {
 		logoutCSRF: http.NewCrossOriginProtection(), clientAuth: &clientThrottle{
 			store: cfg.Store, limit: cfg.ClientAuthLimit, lockFor: cfg.ClientAuthLockFor, now: cfg.Now, logger: cfg.Logger,
 		}}
+	if p.discoveryJSON, err = p.encodeDiscovery(); err != nil {
+		return nil, err
+	}
 	p.handler = p.routes()
 	return p, nil
 }
