@@ -1,6 +1,7 @@
 package oidcprovider
 
 import (
+	"maps"
 	"net/http"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -62,6 +63,10 @@ var endpoints = map[string]string{
 	PathRevoke:     "revoke",
 	PathEndSession: "end_session",
 }
+
+// EndpointNames is the name of each provider endpoint by path, as
+// Endpoint gives them (a copy).
+func EndpointNames() map[string]string { return maps.Clone(endpoints) }
 
 // Endpoint names the provider endpoint r is for ("token", "userinfo",
 // "jwks", …), "other" for any other path: a fixed set, for metric labels.
