@@ -41,6 +41,10 @@ type Storage interface {
 
 	CreateClient(ctx context.Context, c Client) (Client, error)
 	GetClient(ctx context.Context, id string) (Client, error)
+	// GetClientThrottle is GetClient(clientID) and GetThrottle(key) in one
+	// round trip, for client authentication: the client is the zero Client
+	// (empty ID) when there is none.
+	GetClientThrottle(ctx context.Context, clientID, key string) (Client, Throttle, error)
 	ListClients(ctx context.Context) ([]Client, error)
 	UpdateClient(ctx context.Context, id string, fn func(*Client) error) (Client, error)
 	DeleteClient(ctx context.Context, id string) error

@@ -17,11 +17,16 @@ const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout
 func scanClient(sc scanner) (storage.Client, int64, error) {
 	var c storage.Client
 	var version int64
-	err := sc.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, listCol[string]{&c.RedirectURIs},
+	err := sc.Scan(clientDest(&c, &version)...)
+	return c, version, err
+}
+
+// clientDest are the scan destinations of clientColumns in c and version.
+func clientDest(c *storage.Client, version *int64) []any {
+	return []any{&c.ID, &c.Name, &c.SecretHash, &c.Public, listCol[string]{&c.RedirectURIs},
 		listCol[string]{&c.PostLogoutRedirectURIs}, listCol[string]{&c.GrantTypes},
 		listCol[storage.Role]{&c.AdmitRoles}, listCol[storage.UserType]{&c.AdmitTypes},
-		listCol[string]{&c.Scopes}, &c.SignInMethod, &c.RequireMFA, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &version)
-	return c, version, err
+		listCol[string]{&c.Scopes}, &c.SignInMethod, &c.RequireMFA, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, version}
 }
 
 // clientFields are the values of the columns CreateClient and UpdateClient
@@ -78,6 +83,28 @@ func getClient(ctx context.Context, q querier, id string) (storage.Client, int64
 		return storage.Client{}, 0, fmt.Errorf("get client: %w", err)
 	}
 	return c, version, nil
+}
+
+// getClientThrottleSQL reads a client ($1) and a throttle counter ($2) in
+// one row, off a one-row table so that either may be missing: the missing
+// side's columns are NULL.
+var getClientThrottleSQL = `SELECT th.failures, th.last_failure_at, th.locked_until, ` +
+	qualified("c", clientColumns) + `
+FROM (SELECT 1 AS one) one
+	LEFT JOIN throttles th ON th.throttle_key = $2
+	LEFT JOIN clients c ON c.id = $1`
+
+// GetClientThrottle is GetClient(clientID) and GetThrottle(key) in one
+// statement: the client is the zero Client (empty ID) when there is none.
+func (s *Store) GetClientThrottle(ctx context.Context, clientID, key string) (storage.Client, storage.Throttle, error) {
+	var c storage.Client
+	var version int64
+	th := storage.Throttle{Key: key}
+	dest := append([]any{&th.Failures, timeCol{&th.LastFailureAt}, timeCol{&th.LockedUntil}}, clientDest(&c, &version)...)
+	if err := s.q.QueryRowContext(ctx, getClientThrottleSQL, clientID, key).Scan(orZero(dest)...); err != nil {
+		return storage.Client{}, storage.Throttle{}, fmt.Errorf("get client and throttle: %w", err)
+	}
+	return c, th, nil
 }
 
 func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {

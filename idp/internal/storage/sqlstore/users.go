@@ -18,10 +18,15 @@ const userColumns = `id, type, given_name, family_name, email, email_verified, p
 
 func scanUser(sc scanner) (storage.User, error) {
 	var u storage.User
-	err := sc.Scan(&u.ID, &u.Type, &u.GivenName, &u.FamilyName, &u.Email, &u.EmailVerified,
-		textCol{&u.Phone}, &u.Status, &u.PasswordHash, &u.JobTitle, &u.Department, &u.Discipline,
-		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.Version)
+	err := sc.Scan(userDest(&u)...)
 	return u, err
+}
+
+// userDest are the scan destinations of userColumns in u.
+func userDest(u *storage.User) []any {
+	return []any{&u.ID, &u.Type, &u.GivenName, &u.FamilyName, &u.Email, &u.EmailVerified,
+		textCol{&u.Phone}, &u.Status, &u.PasswordHash, &u.JobTitle, &u.Department, &u.Discipline,
+		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.Version}
 }
 
 // userFields are the values of the columns CreateUser and UpdateUser both
@@ -88,20 +93,44 @@ func (s *Store) GetUserByPhone(ctx context.Context, phone string) (storage.User,
 }
 
 // getUser reads the one user matching where (one $1 placeholder) and its
-// roles.
+// roles, in one statement.
 func getUser(ctx context.Context, q querier, where string, arg string) (storage.User, error) {
-	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	var u storage.User
+	sc := q.QueryRowContext(ctx, `SELECT `+userColumns+`, `+rolesOf("users")+` FROM users WHERE `+where, arg)
+	err := sc.Scan(append(userDest(&u), rolesCol{&u.Roles})...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.User{}, fmt.Errorf("user: %w", storage.ErrNotFound)
 	}
 	if err != nil {
 		return storage.User{}, fmt.Errorf("get user: %w", err)
 	}
-	users := []storage.User{u}
-	if err := loadRoles(ctx, q, users); err != nil {
-		return storage.User{}, err
+	return u, nil
+}
+
+// rolesOf is a column of the roles of the user in table (or alias) tbl,
+// for single-user reads: comma-separated in loadRoles' order, NULL when
+// none (rolesCol reads it). string_agg with ORDER BY is one spelling for
+// both PostgreSQL and SQLite (3.44+); roles hold no comma (Role.Valid).
+func rolesOf(tbl string) string {
+	return `(SELECT string_agg(r.role, ',' ORDER BY r.role) FROM user_roles r WHERE r.user_id = ` + tbl + `.id)`
+}
+
+// rolesCol scans a rolesOf column into roles: NULL gives nil.
+type rolesCol struct{ roles *[]storage.Role }
+
+func (c rolesCol) Scan(src any) error {
+	var s string
+	if err := (textCol{&s}).Scan(src); err != nil {
+		return err
 	}
-	return users[0], nil
+	*c.roles = nil
+	if s == "" {
+		return nil
+	}
+	for r := range strings.SplitSeq(s, ",") {
+		*c.roles = append(*c.roles, storage.Role(r))
+	}
+	return nil
 }
 
 func (s *Store) CountUsers(ctx context.Context) (int, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,48 @@ func (c textCol) Scan(src any) error {
 	}
 	*c.s = n.String
 	return nil
+}
+
+// orZero makes scan destinations take NULL as the zero value, for the
+// columns of an outer join's missing side. Scanners (timeCol, listCol)
+// take NULL already; the plain types the store scans into are wrapped.
+func orZero(dest []any) []any {
+	for i, d := range dest {
+		switch p := d.(type) {
+		case *string:
+			dest[i] = nullOrZero[string]{p}
+		case *bool:
+			dest[i] = nullOrZero[bool]{p}
+		case *int:
+			dest[i] = nullOrZero[int]{p}
+		case *int64:
+			dest[i] = nullOrZero[int64]{p}
+		case sql.Scanner:
+		default:
+			panic(fmt.Sprintf("sqlstore: orZero: no NULL handling for %T", d))
+		}
+	}
+	return dest
+}
+
+type nullOrZero[T any] struct{ dst *T }
+
+func (n nullOrZero[T]) Scan(src any) error {
+	var v sql.Null[T]
+	if err := v.Scan(src); err != nil {
+		return err
+	}
+	*n.dst = v.V
+	return nil
+}
+
+// qualified prefixes each of the comma-separated columns cols with alias.
+func qualified(alias, cols string) string {
+	list := strings.Split(cols, ",")
+	for i, c := range list {
+		list[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(list, ", ")
 }
 
 // listArg encodes a list as the JSON array text both dialects store.

@@ -99,3 +99,41 @@ func testClientDeleteCascades(t *testing.T, s storage.Storage) {
 	_, err = s.GetUser(ctx, f.user.ID)
 	must(t, err)
 }
+
+// testClientThrottle: GetClientThrottle reads what GetClient and
+// GetThrottle read, whichever of the two exists.
+func testClientThrottle(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	c := createClient(t, s, "sched")
+	mobile, err := s.CreateClient(ctx, storage.Client{ID: "mobile", Name: "Clinician app", Public: true})
+	must(t, err)
+	locked := failureAt(base, 1)
+	_, err = s.RecordFailure(ctx, "src:locked", locked)
+	must(t, err)
+	wantLocked := storage.Throttle{Key: "src:locked", Failures: 1, LastFailureAt: locked.Now, LockedUntil: locked.LockUntil}
+	for _, tc := range []struct {
+		client, key string
+		want        storage.Client
+		wantTh      storage.Throttle
+	}{
+		{"sched", "src:none", c, storage.Throttle{Key: "src:none"}},
+		{"sched", "src:locked", c, wantLocked},
+		{"mobile", "src:locked", mobile, wantLocked},
+		{"nobody", "src:locked", storage.Client{}, wantLocked},
+		{"nobody", "src:none", storage.Client{}, storage.Throttle{Key: "src:none"}},
+		{"", "", storage.Client{}, storage.Throttle{}},
+	} {
+		got, th, err := s.GetClientThrottle(ctx, tc.client, tc.key)
+		must(t, err)
+		equal(t, "GetClientThrottle("+tc.client+", "+tc.key+") client", got, tc.want)
+		equal(t, "GetClientThrottle("+tc.client+", "+tc.key+") throttle", th, tc.wantTh)
+		if tc.want.ID != "" {
+			want, err := s.GetClient(ctx, tc.client)
+			must(t, err)
+			equal(t, "GetClientThrottle client as GetClient", got, want)
+		}
+		wantTh, err := s.GetThrottle(ctx, tc.key)
+		must(t, err)
+		equal(t, "GetClientThrottle throttle as GetThrottle", th, wantTh)
+	}
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ListUsersPages", testListUsersPages},
 		{"ClientCRUD", testClientCRUD},
 		{"ClientDeleteCascades", testClientDeleteCascades},
+		{"ClientThrottle", testClientThrottle},
 		{"AuthRequestLifecycle", testAuthRequestLifecycle},
 		{"AuthRequestRejects", testAuthRequestRejects},
 		{"RedeemCode", testRedeemCode},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
@@ -234,13 +235,27 @@ func testUserUpdateConcurrent(t *testing.T, s storage.Storage) {
 func testUserRoles(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	in := employee("Ro", "Les", "roles@example.org")
-	in.Roles = []storage.Role{storage.RoleSuperAdmin, storage.RoleAdmin, storage.RoleSuperAdmin}
+	in.Roles = []storage.Role{storage.RoleSuperAdmin, storage.RoleAdmin, storage.RoleAssigningManager, storage.RoleSuperAdmin}
 	u := createUser(t, s, in)
-	sorted := []storage.Role{storage.RoleAdmin, storage.RoleSuperAdmin}
+	sorted := []storage.Role{storage.RoleAdmin, storage.RoleAssigningManager, storage.RoleSuperAdmin}
 	equal(t, "roles as created", u.Roles, sorted)
 	got, err := s.GetUser(ctx, u.ID)
 	must(t, err)
 	equal(t, "roles as read", got.Roles, sorted)
+	// Every single-user read and the list read the same roles, in the
+	// same order.
+	got, err = s.GetUserByEmail(ctx, in.Email)
+	must(t, err)
+	equal(t, "roles as read by email", got.Roles, sorted)
+	list, _, err := s.ListUsers(ctx, storage.UserQuery{})
+	must(t, err)
+	equal(t, "roles as listed", list[0].Roles, sorted)
+	c := createClient(t, s, "roles")
+	must(t, s.CreateAccessToken(ctx, storage.AccessToken{ID: "jti-roles", FamilyID: "fam", ClientID: c.ID,
+		Subject: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	_, got, err = s.GetAccessTokenUser(ctx, "jti-roles")
+	must(t, err)
+	equal(t, "roles as read with a token", got.Roles, sorted)
 
 	u, err = s.UpdateUser(ctx, u.ID, 0, func(x *storage.User) error {
 		x.Roles = []storage.Role{storage.RoleAssigningManager}
