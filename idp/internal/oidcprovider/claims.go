@@ -136,18 +136,15 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 // confidential client may introspect (see doc.go); an error makes op
 // answer {"active": false}.
 //
-// The caller is the client this request authenticated (read once, by
-// authenticate; see authenticatedClient); the token and its user are read
-// together, as for userinfo. All of it is read on every request, so a
-// revoked token, a disabled user or a removed client takes effect at once.
+// The caller is the client this request authenticated (read once per
+// request, see Storage.client); the token, its user and the user's roles
+// are read together, as for userinfo. All of it is read on every request,
+// so a revoked token, a disabled user or a removed client takes effect at
+// once.
 func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, callerID string) error {
-	caller, ok := authenticatedClient(ctx, callerID)
-	if !ok {
-		c, err := s.store.GetClient(ctx, callerID)
-		if err != nil {
-			return errTokenInactive
-		}
-		caller = c
+	caller, err := s.client(ctx, callerID)
+	if err != nil {
+		return errTokenInactive
 	}
 	if caller.Public || tokenID == "" {
 		return errTokenInactive

@@ -116,7 +116,7 @@ func (s *Storage) adaptClient(c storage.Client) *client {
 // GetClientByClientID loads a client. An unknown client is a plain error;
 // a store failure is a server_error.
 func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.store.GetClient(ctx, id)
+	c, err := s.client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("client %q not found", id)
 	}
@@ -139,7 +139,7 @@ func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 }
 
 func (s *Storage) authenticate(ctx context.Context, id, secret string) (storage.Client, error) {
-	c, err := s.store.GetClient(ctx, id)
+	c, err := s.client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		s.logger.InfoContext(ctx, "client authentication failed: unknown client")
 		return storage.Client{}, errClientAuth
@@ -165,7 +165,6 @@ func (s *Storage) authenticate(ctx context.Context, id, secret string) (storage.
 		s.logger.InfoContext(ctx, "client authentication failed", "client", c.ID)
 		return storage.Client{}, errClientAuth
 	}
-	rememberClient(ctx, c)
 	return c, nil
 }
 
@@ -183,7 +182,7 @@ func (s *Storage) ClientCredentials(ctx context.Context, id, secret string) (op.
 // the subject is the client itself, the scopes are those its registration
 // lists (others are dropped).
 func (s *Storage) ClientCredentialsTokenRequest(ctx context.Context, id string, scopes []string) (op.TokenRequest, error) {
-	c, err := s.store.GetClient(ctx, id)
+	c, err := s.client(ctx, id)
 	if err != nil {
 		return nil, oidc.ErrInvalidClient().WithParent(err)
 	}

@@ -3,9 +3,11 @@ package oidcprovider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -36,12 +38,17 @@ type clientAuthCall struct {
 	// busy: the secret could not be checked because the process-wide
 	// hashing bound was exhausted; the answer becomes 503.
 	busy bool
-	// client is the client whose secret this request proved (authed),
-	// so that op's later lookups of the caller in the same request
-	// (introspection) need not read it again. It lives as long as the
-	// request: nothing is kept across requests.
+	// read: the client with id was read in this request (by
+	// clientAuthGuard, with the source's throttle counter, or by op's
+	// first lookup); client is the zero Client when there is none. op
+	// looks the caller up several times per request (GetClientByClientID,
+	// AuthorizeClientIDSecret, the grant's checks, introspection's
+	// caller): those lookups take it from here (Storage.client). It lives
+	// as long as the request: nothing is kept across requests, so a secret
+	// change or a deleted client takes effect on the next request.
+	read   bool
+	id     string
 	client storage.Client
-	authed bool
 }
 
 type clientAuthCtxKey struct{}
@@ -54,21 +61,22 @@ func markBusy(ctx context.Context) {
 	}
 }
 
-// rememberClient records on the request in ctx that it authenticated c.
-func rememberClient(ctx context.Context, c storage.Client) {
-	if call, ok := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall); ok {
-		call.client, call.authed = c, true
+// client reads client id, once per request to an endpoint behind
+// clientAuthGuard (see clientAuthCall.read); an unknown client is
+// storage.ErrNotFound, as from the store. Elsewhere it reads the store.
+func (s *Storage) client(ctx context.Context, id string) (storage.Client, error) {
+	call, _ := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall)
+	if call != nil && call.read && call.id == id {
+		if call.client.ID == "" {
+			return storage.Client{}, fmt.Errorf("client %q: %w", id, storage.ErrNotFound)
+		}
+		return call.client, nil
 	}
-}
-
-// authenticatedClient is the client with id that the request in ctx
-// authenticated, if it did.
-func authenticatedClient(ctx context.Context, id string) (storage.Client, bool) {
-	call, ok := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall)
-	if !ok || !call.authed || call.client.ID != id {
-		return storage.Client{}, false
+	c, err := s.store.GetClient(ctx, id)
+	if call != nil && !call.read && (err == nil || errors.Is(err, storage.ErrNotFound)) {
+		call.read, call.id, call.client = true, id, c
 	}
-	return call.client, true
+	return c, err
 }
 
 // clientAuthGuard throttles failed client authentication per source
@@ -94,13 +102,19 @@ func (p *Provider) clientAuthGuard(next http.Handler) http.Handler {
 		}
 		ctx := r.Context()
 		src := sourceAddr(r)
+		call := &clientAuthCall{}
 		if src != "" && presentsSecret(r) {
-			retry, err := p.clientAuth.lockedFor(ctx, src)
+			// The source's counter and the client it names, in one read:
+			// op's lookups of that client in this request take it from
+			// call (Storage.client).
+			id := presentedClientID(r)
+			c, th, err := p.storage.store.GetClientThrottle(ctx, id, ClientAuthKey(src))
 			if err != nil {
 				p.logger().ErrorContext(ctx, "client authentication: reading throttle", "err", err)
 				writeUnavailable(w, storage.RetryAfter, "the server cannot check client credentials now; retry later")
 				return
 			}
+			retry := p.clientAuth.lockedFor(th)
 			if retry > 0 {
 				p.logger().InfoContext(ctx, "client authentication refused: source throttled", "source", ClientAuthKey(src))
 				w.Header().Set("Retry-After", seconds(retry))
@@ -108,8 +122,10 @@ func (p *Provider) clientAuthGuard(next http.Handler) http.Handler {
 					"too many failed client authentications from this address; retry later")
 				return
 			}
+			if id != "" {
+				call.read, call.id, call.client = true, id, c
+			}
 		}
-		call := &clientAuthCall{}
 		cw := &clientAuthWriter{ResponseWriter: w, call: call}
 		next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, clientAuthCtxKey{}, call)))
 		// Nothing was checked when hashing was at capacity or the
@@ -126,6 +142,20 @@ func presentsSecret(r *http.Request) bool {
 		return true
 	}
 	return r.PostForm.Get("client_secret") != "" || r.PostForm.Get("client_assertion") != ""
+}
+
+// presentedClientID is the client id r authenticates with, as op reads
+// it: the Basic user (form-encoded, RFC 6749 §2.3.1) or else the form's
+// client_id; "" when there is none or it does not decode.
+func presentedClientID(r *http.Request) string {
+	if user, _, ok := r.BasicAuth(); ok {
+		id, err := url.QueryUnescape(user)
+		if err != nil {
+			return ""
+		}
+		return id
+	}
+	return r.PostForm.Get("client_id")
 }
 
 // sourceAddr is the client's IP address: the connection's peer, which the
@@ -193,17 +223,14 @@ type clientThrottle struct {
 	logger  *slog.Logger
 }
 
-// lockedFor is how long src stays locked out (0: not locked).
-func (t *clientThrottle) lockedFor(ctx context.Context, src string) (time.Duration, error) {
-	th, err := t.store.GetThrottle(ctx, ClientAuthKey(src))
-	if err != nil {
-		return 0, err
-	}
+// lockedFor is how long the source whose counter is th stays locked out
+// (0: not locked).
+func (t *clientThrottle) lockedFor(th storage.Throttle) time.Duration {
 	now := t.now()
 	if th.LockedUntil.After(now) {
-		return th.LockedUntil.Sub(now), nil
+		return th.LockedUntil.Sub(now)
 	}
-	return 0, nil
+	return 0
 }
 
 // fail counts one failure from src. A store error is logged: the answer

@@ -146,7 +146,7 @@ func (s *Storage) checkUser(ctx context.Context, userID, clientID string) error 
 		s.logger.InfoContext(ctx, "grant refused: user not active", "user", u, "client", clientID)
 		return errGrantUnusable()
 	}
-	c, err := s.store.GetClient(ctx, clientID)
+	c, err := s.client(ctx, clientID)
 	if err != nil {
 		return oidc.ErrInvalidClient().WithParent(err)
 	}

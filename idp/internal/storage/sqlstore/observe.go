@@ -60,6 +60,29 @@ func errorKind(err error) string {
 	return ErrorOther
 }
 
+// ObserveStatements has fn told every statement the store sends to the
+// database (its SQL text) with the caller's ctx, and "BEGIN", "COMMIT" and
+// "ROLLBACK" for every transaction: each is one round trip to PostgreSQL.
+// Tests count them per request. Every copy of the store (InTx) shares it.
+func (s *Store) ObserveStatements(fn func(ctx context.Context, query string)) {
+	s.sentHook.fn.Store(&fn)
+}
+
+// sentHook is the ObserveStatements func, shared by the store's copies.
+type sentHook struct {
+	fn atomic.Pointer[func(ctx context.Context, query string)]
+}
+
+// sent tells the hook, if any, of query.
+func (s *Store) sent(ctx context.Context, query string) {
+	if s.sentHook == nil {
+		return
+	}
+	if fn := s.sentHook.fn.Load(); fn != nil {
+		(*fn)(ctx, query)
+	}
+}
+
 const outboxBacklogSQL = `SELECT count(*), min(created_at) FROM outbox WHERE status = $1`
 
 // OutboxBacklog is how many messages wait in the outbox and when the

@@ -41,6 +41,8 @@ type Store struct {
 	now func() time.Time
 	// errs is told every failed statement (ObserveErrors).
 	errs *errHook
+	// sentHook is told every statement sent (ObserveStatements).
+	sentHook *sentHook
 	// stmts prepares the pool's statements on SQLite; nil on PostgreSQL.
 	stmts *stmtCache
 }
@@ -67,7 +69,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{log: logger, wait: DefaultWait, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, errs: &errHook{}}
+	s := &Store{log: logger, wait: DefaultWait, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, errs: &errHook{}, sentHook: &sentHook{}}
 	for _, o := range opts {
 		o(s)
 	}

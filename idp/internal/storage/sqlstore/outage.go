@@ -131,6 +131,7 @@ func (b *bounded) bounded(ctx context.Context) (context.Context, context.CancelF
 }
 
 func (b *bounded) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	b.s.sent(ctx, query)
 	ctx, cancel := b.bounded(ctx)
 	defer cancel()
 	res, err := b.q.ExecContext(ctx, query, args...)
@@ -138,6 +139,7 @@ func (b *bounded) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (b *bounded) QueryContext(ctx context.Context, query string, args ...any) (rows, error) {
+	b.s.sent(ctx, query)
 	ctx, cancel := b.bounded(ctx)
 	r, err := b.q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -151,6 +153,7 @@ func (b *bounded) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (b *bounded) QueryRowContext(ctx context.Context, query string, args ...any) scanner {
+	b.s.sent(ctx, query)
 	ctx, cancel := b.bounded(ctx)
 	return &boundedRow{row: b.q.QueryRowContext(ctx, query, args...), ctx: ctx, cancel: cancel, s: b.s}
 }

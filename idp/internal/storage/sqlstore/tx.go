@@ -139,6 +139,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	cancel()
 	defer conn.Close()
+	s.sent(ctx, "BEGIN")
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", s.check(ctx, err))
@@ -146,6 +147,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	done := false
 	defer func() {
 		if !done {
+			s.sent(ctx, "ROLLBACK")
 			_ = tx.Rollback()
 		}
 	}()
@@ -153,6 +155,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	done = true
+	s.sent(ctx, "COMMIT")
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", s.check(ctx, err))
 	}
