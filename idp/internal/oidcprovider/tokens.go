@@ -164,13 +164,16 @@ func (s *Storage) checkUser(ctx context.Context, userID, clientID string) error 
 // atomically whether it is (its successor unused) or not.
 func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, raw string) (op.RefreshTokenRequest, error) {
 	now := s.now().UTC()
-	t, err := s.store.GetRefreshToken(ctx, hashToken(raw))
+	// The token and its user in one read; checkUser below and the claims
+	// of this token response take the user from the request's slot.
+	t, u, err := s.store.GetRefreshTokenUser(ctx, hashToken(raw))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errGrantUnusable()
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	keepUser(ctx, u)
 	switch {
 	case !t.RevokedAt.IsZero():
 		s.logger.InfoContext(ctx, "refresh refused: token revoked", "token", t)
@@ -253,3 +256,12 @@ func (s *Storage) revokeRefresh(ctx context.Context, hash, clientID string, now 
 // there is nothing to do here; refresh tokens survive logout by design
 // (offline_access), sign-out-everywhere revokes them.
 func (s *Storage) TerminateSession(context.Context, string, string) error { return nil }
+
+// keepUser puts u, read with its token, in the request's token slot,
+// where Storage.user finds it; a zero u (the user is gone) leaves the
+// slot as it is.
+func keepUser(ctx context.Context, u storage.User) {
+	if slot, _ := ctx.Value(tokenSlotKey{}).(*tokenSlot); slot != nil && u.ID != "" {
+		slot.user = &u
+	}
+}

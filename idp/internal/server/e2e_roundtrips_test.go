@@ -22,16 +22,16 @@ import (
 //   - introspection: the caller with the source's throttle counter
 //     (clientAuthGuard; op's lookups of the caller reuse it), then the
 //     token with its user and roles.
-//   - refresh: the caller with the throttle counter; the refresh token;
-//     the user with roles (checkUser; the ID token's and access token's
-//     claims reuse it); the rotation (BEGIN, rotate, insert, COMMIT); the
-//     access token.
+//   - refresh: the caller with the throttle counter; the refresh token
+//     with its user and roles (checkUser and the ID token's and access
+//     token's claims reuse the user); the rotation (BEGIN, rotate, insert,
+//     COMMIT); the access token.
 //   - code exchange: the caller with the throttle counter; the code's
 //     request; the user with roles; the redemption (one statement); the
 //     session's device; the refresh token; the access token.
 var statementsPerOperation = map[string]int{
 	"code exchange": 7,
-	"refresh":       8,
+	"refresh":       7,
 	"userinfo":      1,
 	"introspection": 2,
 }

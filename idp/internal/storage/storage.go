@@ -92,6 +92,9 @@ type Storage interface {
 	// RotatedAt, RevokedAt and ExpiresAt. RevokedAt is also set when the
 	// token's family was revoked (GetAccessToken likewise).
 	GetRefreshToken(ctx context.Context, idHash string) (RefreshToken, error)
+	// GetRefreshTokenUser is GetRefreshToken and GetUser(token.UserID) in
+	// one round trip: the user is the zero User (empty ID) when it is gone.
+	GetRefreshTokenUser(ctx context.Context, idHash string) (RefreshToken, User, error)
 	// RotateRefreshToken atomically marks oldHash rotated and stores next.
 	// A token rotated less than reuseWindow ago whose successor is still
 	// unused may be rotated again (a client retrying a refresh whose answer

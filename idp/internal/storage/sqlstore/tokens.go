@@ -61,10 +61,7 @@ func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessTo
 // getAccessTokenUserSQL is getAccessTokenSQL and the subject's user row
 // with its roles (NULLs when the subject is no user).
 var getAccessTokenUserSQL = `SELECT t.id, t.family_id, t.client_id, t.subject, t.audience, t.scopes,
-	t.created_at, t.expires_at, t.revoked_at, f.revoked_at,
-	u.id, u.type, u.given_name, u.family_name, u.email, u.email_verified, u.phone, u.status,
-	u.password_hash, u.job_title, u.department, u.discipline, u.created_at, u.updated_at, u.version,
-	` + rolesOf("u") + `
+	t.created_at, t.expires_at, t.revoked_at, f.revoked_at, ` + qualified("u", userColumns) + `, ` + rolesOf("u") + `
 FROM access_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
 	LEFT JOIN users u ON u.id = t.subject
 WHERE t.id = $1`
@@ -74,15 +71,11 @@ WHERE t.id = $1`
 func (s *Store) GetAccessTokenUser(ctx context.Context, id string) (storage.AccessToken, storage.User, error) {
 	var t storage.AccessToken
 	var familyRevoked time.Time
-	var uid, typ, given, family, email, status, pw, job, dept, disc sql.NullString
-	var verified sql.NullBool
-	var version sql.NullInt64
 	var u storage.User
-	err := s.q.QueryRowContext(ctx, getAccessTokenUserSQL, id).Scan(&t.ID, &t.FamilyID, &t.ClientID,
-		&t.Subject, listCol[string]{&t.Audience}, listCol[string]{&t.Scopes}, timeCol{&t.CreatedAt},
-		timeCol{&t.ExpiresAt}, timeCol{&t.RevokedAt}, timeCol{&familyRevoked},
-		&uid, &typ, &given, &family, &email, &verified, textCol{&u.Phone}, &status,
-		&pw, &job, &dept, &disc, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &version, rolesCol{&u.Roles})
+	dest := append([]any{&t.ID, &t.FamilyID, &t.ClientID, &t.Subject, listCol[string]{&t.Audience},
+		listCol[string]{&t.Scopes}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, timeCol{&t.RevokedAt},
+		timeCol{&familyRevoked}}, orZero(append(userDest(&u), rolesCol{&u.Roles}))...)
+	err := s.q.QueryRowContext(ctx, getAccessTokenUserSQL, id).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.AccessToken{}, storage.User{}, fmt.Errorf("access token: %w", storage.ErrNotFound)
 	}
@@ -92,12 +85,9 @@ func (s *Store) GetAccessTokenUser(ctx context.Context, id string) (storage.Acce
 	if t.RevokedAt.IsZero() {
 		t.RevokedAt = familyRevoked
 	}
-	if !uid.Valid {
+	if u.ID == "" {
 		return t, storage.User{}, nil
 	}
-	u.ID, u.Type, u.GivenName, u.FamilyName, u.Email = uid.String, storage.UserType(typ.String), given.String, family.String, email.String
-	u.EmailVerified, u.Status, u.PasswordHash = verified.Bool, storage.UserStatus(status.String), pw.String
-	u.JobTitle, u.Department, u.Discipline, u.Version = job.String, dept.String, disc.String, version.Int64
 	return t, u, nil
 }
 
@@ -139,11 +129,22 @@ func (s *Store) insertRefreshToken(ctx context.Context, q querier, t storage.Ref
 	return nil
 }
 
-// getRefreshTokenSQL reads the token and when its family was revoked, as
+// refreshTokenColumns are what every refresh token query reads, in
+// refreshDest's order: the token and when its family was revoked, as
 // getAccessTokenSQL does.
-const getRefreshTokenSQL = `SELECT t.id_hash, t.family_id, t.client_id, t.user_id, t.scopes,
+const refreshTokenColumns = `t.id_hash, t.family_id, t.client_id, t.user_id, t.scopes,
 	t.audience, t.auth_time, t.amr, t.created_at, t.expires_at, t.rotated_at, t.revoked_at,
-	t.successor_hash, t.device, f.revoked_at
+	t.successor_hash, t.device, f.revoked_at`
+
+// refreshDest are the scan destinations of refreshTokenColumns.
+func refreshDest(t *storage.RefreshToken, familyRevoked *time.Time) []any {
+	return []any{&t.IDHash, &t.FamilyID, &t.ClientID, &t.UserID, listCol[string]{&t.Scopes},
+		listCol[string]{&t.Audience}, timeCol{&t.AuthTime}, listCol[string]{&t.AMR}, timeCol{&t.CreatedAt},
+		timeCol{&t.ExpiresAt}, timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, textCol{&t.SuccessorHash},
+		&t.Device, timeCol{familyRevoked}}
+}
+
+const getRefreshTokenSQL = `SELECT ` + refreshTokenColumns + `
 FROM refresh_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
 WHERE t.id_hash = $1`
 
@@ -156,10 +157,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, idHash string) (storage.Ref
 func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.RefreshToken, error) {
 	var t storage.RefreshToken
 	var familyRevoked time.Time
-	err := q.QueryRowContext(ctx, getRefreshTokenSQL, idHash).Scan(&t.IDHash, &t.FamilyID,
-		&t.ClientID, &t.UserID, listCol[string]{&t.Scopes}, listCol[string]{&t.Audience},
-		timeCol{&t.AuthTime}, listCol[string]{&t.AMR}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt},
-		timeCol{&t.RotatedAt}, timeCol{&t.RevokedAt}, textCol{&t.SuccessorHash}, &t.Device, timeCol{&familyRevoked})
+	err := q.QueryRowContext(ctx, getRefreshTokenSQL, idHash).Scan(refreshDest(&t, &familyRevoked)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.RefreshToken{}, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
 	}
@@ -170,6 +168,36 @@ func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.Ref
 		t.RevokedAt = familyRevoked
 	}
 	return t, nil
+}
+
+// getRefreshTokenUserSQL is getRefreshTokenSQL and the token's user row
+// with its roles (NULLs when the user is gone).
+var getRefreshTokenUserSQL = `SELECT ` + refreshTokenColumns + `, ` + qualified("u", userColumns) + `, ` + rolesOf("u") + `
+FROM refresh_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
+	LEFT JOIN users u ON u.id = t.user_id
+WHERE t.id_hash = $1`
+
+// GetRefreshTokenUser reads the token, its user and the user's roles in
+// one statement: what a refresh checks before it rotates.
+func (s *Store) GetRefreshTokenUser(ctx context.Context, idHash string) (storage.RefreshToken, storage.User, error) {
+	var t storage.RefreshToken
+	var familyRevoked time.Time
+	var u storage.User
+	dest := append(refreshDest(&t, &familyRevoked), orZero(append(userDest(&u), rolesCol{&u.Roles}))...)
+	err := s.q.QueryRowContext(ctx, getRefreshTokenUserSQL, idHash).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.RefreshToken{}, storage.User{}, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.RefreshToken{}, storage.User{}, fmt.Errorf("get refresh token and user: %w", err)
+	}
+	if t.RevokedAt.IsZero() {
+		t.RevokedAt = familyRevoked
+	}
+	if u.ID == "" {
+		return t, storage.User{}, nil
+	}
+	return t, u, nil
 }
 
 // rotateRefreshTokenSQL lets exactly one caller rotate a token: the row

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
 // Conversions between Go values and columns, shared by both dialects.
@@ -60,6 +62,10 @@ func orZero(dest []any) []any {
 			dest[i] = nullOrZero[int]{p}
 		case *int64:
 			dest[i] = nullOrZero[int64]{p}
+		case *storage.UserType:
+			dest[i] = nullOrZero[storage.UserType]{p}
+		case *storage.UserStatus:
+			dest[i] = nullOrZero[storage.UserStatus]{p}
 		case sql.Scanner:
 		default:
 			panic(fmt.Sprintf("sqlstore: orZero: no NULL handling for %T", d))

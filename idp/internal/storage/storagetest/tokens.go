@@ -61,6 +61,15 @@ func testRefreshRotation(t *testing.T, s storage.Storage) {
 	got, err := s.GetRefreshToken(ctx, "rt1")
 	must(t, err)
 	equal(t, "GetRefreshToken", got, rt1)
+	// The token and its user in one call: the same as the two reads.
+	gotT, gotU, err := s.GetRefreshTokenUser(ctx, "rt1")
+	must(t, err)
+	equal(t, "GetRefreshTokenUser token", gotT, rt1)
+	wantU, err := s.GetUser(ctx, rt1.UserID)
+	must(t, err)
+	equal(t, "GetRefreshTokenUser user", gotU, wantU)
+	_, _, err = s.GetRefreshTokenUser(ctx, "nope")
+	wantErr(t, "GetRefreshTokenUser(unknown)", err, storage.ErrNotFound)
 	must(t, s.CreateAccessToken(ctx, f.access("at1", "fam1", base.Add(time.Hour))))
 	must(t, s.CreateAccessToken(ctx, f.access("bystander", "fam2", base.Add(time.Hour))))
 

@@ -256,6 +256,11 @@ func testUserRoles(t *testing.T, s storage.Storage) {
 	_, got, err = s.GetAccessTokenUser(ctx, "jti-roles")
 	must(t, err)
 	equal(t, "roles as read with a token", got.Roles, sorted)
+	must(t, s.CreateRefreshToken(ctx, storage.RefreshToken{IDHash: "rt-roles", FamilyID: "fam", ClientID: c.ID,
+		UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	_, got, err = s.GetRefreshTokenUser(ctx, "rt-roles")
+	must(t, err)
+	equal(t, "roles as read with a refresh token", got.Roles, sorted)
 
 	u, err = s.UpdateUser(ctx, u.ID, 0, func(x *storage.User) error {
 		x.Roles = []storage.Role{storage.RoleAssigningManager}
