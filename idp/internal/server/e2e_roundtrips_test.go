@@ -57,6 +57,12 @@ func (e *env) countStatements(t *testing.T) {
 		t.Fatalf("store %T cannot report its statements", e.store)
 	}
 	obs.ObserveStatements(func(ctx context.Context, query string) {
+		// The key list is read again at most once a minute per process
+		// (keys.DefaultCacheTTL), by whichever request comes then: not a
+		// cost of the operation.
+		if strings.Contains(query, "FROM signing_keys") {
+			return
+		}
 		if c, ok := ctx.Value(stmtCountKey{}).(*stmtCounter); ok {
 			c.mu.Lock()
 			c.queries = append(c.queries, strings.Join(strings.Fields(query), " "))
