@@ -43,11 +43,14 @@ func TestLoadTable(t *testing.T) {
 		if res.Op == "signin" && (res.HashCPUms <= 0 || res.HashShare <= 0 || res.HashShare >= 1) {
 			t.Errorf("sign-in: argon2id's share of the profile not measured: %+v", res)
 		}
+		if res.CollectorCPUms < 0 || res.CollectorCPUms > res.ServerCPUms {
+			t.Errorf("%s: the collector's share is not a part of the rest: %+v", res.Op, res)
+		}
 	}
 	if want := []string{"refresh", "userinfo", "introspection", "signin", "discovery+jwks"}; !slices.Equal(ops, want) {
 		t.Errorf("operations %v, want %v", ops, want)
 	}
-	for _, s := range []string{"Dex", "before", "target", "minus", "argon2id"} {
+	for _, s := range []string{"Dex", "before", "target", "minus", "argon2id", "collector"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("the table lacks %q", s)
 		}
