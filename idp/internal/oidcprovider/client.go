@@ -118,7 +118,11 @@ func (s *Storage) adaptClient(c storage.Client) *client {
 func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, fmt.Errorf("client %q not found", id)
+		// invalid_client (401 at the token endpoint): op passes this
+		// error on as it is at the refresh grant, where a plain one
+		// became 500 server_error. Where op needs another answer (an
+		// authorization request names an unknown client) it wraps it.
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client").WithParent(fmt.Errorf("client %q: %w", id, err))
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)

@@ -216,10 +216,8 @@ func TestClientChangeNextRequest(t *testing.T) {
 			if got := introspect(rotated); got != http.StatusUnauthorized {
 				t.Errorf("introspection by a deleted client: %d, want 401", got)
 			}
-			// (op answers an unknown client at the refresh grant 500
-			// server_error, as it did before the per-request read.)
-			if got, rt := refresh(rotated, next); got == http.StatusOK || rt != "" {
-				t.Errorf("refresh by a deleted client: %d, want it refused", got)
+			if got, rt := refresh(rotated, next); got != http.StatusUnauthorized || rt != "" {
+				t.Errorf("refresh by a deleted client: %d, want 401 invalid_client", got)
 			}
 		})
 	}
