@@ -118,6 +118,7 @@ func LaunchIDP(o IDPOptions) (*IDP, error) {
 	c.Log = logFile.Name()
 	c.Cmd.Stdout = io.Discard
 	c.Cmd.Stderr = logFile
+	dieWithParent(c.Cmd)
 	if err := c.Cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start idp serve: %w", err)
 	}
