@@ -9,7 +9,7 @@ import (
 )
 
 // tuneGC sets serve's GC defaults (GOGC=300, a soft memory limit of
-// 64 MiB plus twice the hashing bound's memory) and leaves an operator's
+// 64 MiB plus three times the hashing bound's memory) and leaves an operator's
 // GOGC and GOMEMLIMIT alone.
 func TestTuneGC(t *testing.T) {
 	percent0, limit0 := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
@@ -23,7 +23,7 @@ func TestTuneGC(t *testing.T) {
 
 	debug.SetMemoryLimit(noLimit)
 	gogc, limit := tuneGC(func(string) string { return "" })
-	wantLimit := int64(64<<20) + 2*int64(password.CurrentBound().Concurrency)*int64(password.DefaultParams.Memory)<<10
+	wantLimit := int64(64<<20) + 3*int64(password.CurrentBound().Concurrency)*int64(password.DefaultParams.Memory)<<10
 	if p, l := current(); p != 300 || l != wantLimit {
 		t.Errorf("defaults: GOGC %d, limit %d; want 300, %d", p, l, wantLimit)
 	}
