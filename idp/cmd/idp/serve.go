@@ -50,8 +50,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	// zitadel/oidc logs through the default logger: give it ours, so that
-	// IDP_LOG_LEVEL and the log's destination hold for its lines too.
-	slog.SetDefault(logger)
+	// IDP_LOG_LEVEL and the log's destination hold for its lines too, with
+	// its per-request error lines quiet for requests that met an outage.
+	slog.SetDefault(slog.New(server.QuietOutageErrors(logger.Handler())))
 	defer store.Close()
 	gogc, memLimit := tuneGC(os.Getenv)
 	logger.Info("garbage collection", "gogc", gogc, "memory_limit", memLimit)

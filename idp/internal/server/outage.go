@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -105,4 +107,33 @@ func unavailable(w http.ResponseWriter, r *http.Request, cause error, page unava
 	default:
 		page(w, r, cause)
 	}
+}
+
+// QuietOutageErrors wraps h, the default logger's handler that
+// zitadel/oidc logs through, so that op's "request error" line for a
+// request that met a database outage is logged at Debug: the client was
+// answered 503 with Retry-After, not the error op logs (server_error,
+// invalid_grant, …), and one ERROR line per failed request would bury the
+// outage, which the background loops log once as it starts and ends
+// (and idp_db_query_errors_total counts).
+func QuietOutageErrors(h slog.Handler) slog.Handler { return quietOutages{h} }
+
+type quietOutages struct{ slog.Handler }
+
+func (q quietOutages) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level > slog.LevelDebug && r.Message == "request error" && storage.OutageSeen(ctx) {
+		if !q.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		r.Level = slog.LevelDebug
+	}
+	return q.Handler.Handle(ctx, r)
+}
+
+func (q quietOutages) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietOutages{q.Handler.WithAttrs(attrs)}
+}
+
+func (q quietOutages) WithGroup(name string) slog.Handler {
+	return quietOutages{q.Handler.WithGroup(name)}
 }
