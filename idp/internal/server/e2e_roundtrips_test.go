@@ -84,6 +84,17 @@ func (e *env) serveCounted(t *testing.T, r *http.Request) (*httptest.ResponseRec
 	return w, c.queries
 }
 
+// setSecretHash stores hash as client id's secret hash, as a rotation does.
+func (e *env) setSecretHash(t *testing.T, id, hash string) {
+	t.Helper()
+	if _, err := e.store.UpdateClient(context.Background(), id, func(sc *storage.Client) error {
+		sc.SecretHash = hash
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // formRequest is a POST of form to path with Basic client authentication,
 // as a relying party sends it.
 func (e *env) formRequest(path string, form url.Values, c testClient) *http.Request {
@@ -189,12 +200,7 @@ func TestClientChangeNextRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.store.UpdateClient(context.Background(), c.ID, func(sc *storage.Client) error {
-				sc.SecretHash = h
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
+			e.setSecretHash(t, c.ID, h)
 			if got := introspect(c); got != http.StatusUnauthorized {
 				t.Errorf("introspection with the old secret after rotation: %d, want 401", got)
 			}

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,19 +33,12 @@ func TestIntrospectCost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.store.UpdateClient(context.Background(), c.ID, func(sc *storage.Client) error {
-				sc.SecretHash = h
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			body := url.Values{"token": {tok.AccessToken}}.Encode()
+			e.setSecretHash(t, c.ID, h)
+			c.secret = secret
+			form := url.Values{"token": {tok.AccessToken}}
 			introspect := func() {
-				r := httptest.NewRequest(http.MethodPost, e.issuer+"/oauth/introspect", strings.NewReader(body))
-				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				r.SetBasicAuth(c.ID, secret)
 				w := httptest.NewRecorder()
-				e.sw.ServeHTTP(w, r)
+				e.sw.ServeHTTP(w, e.formRequest("/oauth/introspect", form, c))
 				if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"active":true`) {
 					t.Fatalf("introspect: %d %s", w.Code, w.Body)
 				}
