@@ -59,6 +59,15 @@ var loadOps = []loadOp{
 	{"discovery+jwks", "0.69", "0.65", 0.08, 0.08, 0.08, false},
 }
 
+// loadOpNames lists loadOps' names, comma-separated.
+func loadOpNames() string {
+	names := make([]string, len(loadOps))
+	for i, op := range loadOps {
+		names[i] = op.name
+	}
+	return strings.Join(names, ",")
+}
+
 var loadNotes = map[string]string{
 	"refresh":        "refresh (rotating, ID token verified)",
 	"userinfo":       "userinfo",
@@ -159,6 +168,9 @@ func runLoad(ctx context.Context, name string, o options, progress io.Writer) (*
 	}
 
 	for _, op := range loadOps {
+		if o.ops != nil && !o.ops[op.name] {
+			continue
+		}
 		fmt.Fprintf(progress, "%s: load %s, %d clients for %v…\n", name, op.name, loadClients, o.load)
 		var fn func(ctx context.Context, i int) error
 		switch op.name {

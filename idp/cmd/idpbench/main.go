@@ -44,6 +44,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -93,6 +94,8 @@ type options struct {
 	// profileDir, when set, receives a CPU profile of the child for each
 	// load operation (<backend>-<op>.pprof), taken from its pprof listener.
 	profileDir string
+	// ops names the load operations to run (nil: all of loadOps).
+	ops map[string]bool
 }
 
 func postgresFromEnv() string {
@@ -120,6 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.idp, "idp", "", "the idp binary the flood and the load run (default: built with go build into a temporary directory)")
 	fs.DurationVar(&o.load, "load", 10*time.Second, "how long each operation of issue 11's CPU table runs against `idp serve` with 8 clients (0 skips it)")
 	fs.StringVar(&o.profileDir, "profile", "", "write a CPU profile of `idp serve` for each load operation into this directory (<backend>-<op>.pprof)")
+	ops := fs.String("ops", "", "comma-separated load operations to run (default all: "+loadOpNames()+")")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -133,6 +137,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.backends = []string{"sqlite", "postgres"}
 	default:
 		return o, fmt.Errorf("-backend %q: want sqlite, postgres or both", *backend)
+	}
+	if *ops != "" {
+		o.ops = map[string]bool{}
+		for _, name := range strings.Split(*ops, ",") {
+			if !slices.ContainsFunc(loadOps, func(op loadOp) bool { return op.name == name }) {
+				return o, fmt.Errorf("-ops: unknown operation %q (want %s)", name, loadOpNames())
+			}
+			o.ops[name] = true
+		}
 	}
 	if o.n < 1 {
 		return o, fmt.Errorf("-n %d: want at least 1", o.n)
