@@ -23,7 +23,8 @@ func (h *Handler) loadRequest(w http.ResponseWriter, r *http.Request, id string)
 		h.expired(w, r)
 		return storage.AuthRequest{}, storage.Client{}, false
 	}
-	req, err := h.d.Store.GetAuthRequest(ctx, id)
+	// The request and its client in one read.
+	req, c, err := h.d.Store.GetAuthRequestClient(ctx, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		h.expired(w, r)
@@ -38,15 +39,9 @@ func (h *Handler) loadRequest(w http.ResponseWriter, r *http.Request, id string)
 	case req.Done || !req.ExpiresAt.After(h.d.Now()):
 		h.expired(w, r)
 		return req, storage.Client{}, false
-	}
-	c, err := h.d.Store.GetClient(ctx, req.ClientID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case c.ID == "":
 		h.log.WarnContext(ctx, "login: auth request names an unknown client", "client", req.ClientID)
 		h.expired(w, r)
-		return req, c, false
-	case err != nil:
-		h.internalError(w, r, "loading client", err)
 		return req, c, false
 	}
 	return req, c, true

@@ -34,6 +34,15 @@ func (s *failingStore) GetAuthRequest(ctx context.Context, id string) (storage.A
 	return s.Storage.GetAuthRequest(ctx, id)
 }
 
+// GetAuthRequestClient fails as GetAuthRequest or GetClient would: it
+// stands for both reads.
+func (s *failingStore) GetAuthRequestClient(ctx context.Context, id string) (storage.AuthRequest, storage.Client, error) {
+	if err := errors.Join(s.err("GetAuthRequest"), s.err("GetClient")); err != nil {
+		return storage.AuthRequest{}, storage.Client{}, err
+	}
+	return s.Storage.GetAuthRequestClient(ctx, id)
+}
+
 func (s *failingStore) GetClient(ctx context.Context, id string) (storage.Client, error) {
 	if err := s.err("GetClient"); err != nil {
 		return storage.Client{}, err

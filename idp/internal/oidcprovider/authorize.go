@@ -67,7 +67,7 @@ func (p *Provider) authorizeGuard(next http.Handler) http.Handler {
 			p.renderError(w, r, http.StatusBadRequest, msgUnknownClient)
 			return
 		}
-		c, err := p.cfg.Store.GetClient(r.Context(), id)
+		c, err := p.storage.client(r.Context(), id)
 		if errors.Is(err, storage.ErrNotFound) {
 			p.logger().InfoContext(r.Context(), "authorize: unknown client")
 			p.renderError(w, r, http.StatusBadRequest, msgUnknownClient)

@@ -97,7 +97,7 @@ func (a *authRequest) LogValue() slog.Value {
 // have. Errors are oidc errors, so op redirects them to the (already
 // validated) redirect URI.
 func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
-	c, err := s.store.GetClient(ctx, req.ClientID)
+	c, err := s.client(ctx, req.ClientID)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -154,12 +154,17 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 }
 
 // AuthRequestByID is used by op's callback after the login page completed
-// the request. A request whose code was already issued is not handed out
-// again, so the callback cannot mint a second code.
+// the request; it takes the request callbackGuard read in the same HTTP
+// request. A request whose code was already issued is not handed out
+// again, so the callback cannot mint a second code (SetAuthRequestCode
+// holds that under races).
 func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	r, err := s.store.GetAuthRequest(ctx, id)
-	if err != nil {
-		return nil, oidc.ErrInvalidRequest().WithDescription("the sign-in request has expired; please start again").WithParent(err)
+	r, ok := keptAuthRequest(ctx, id)
+	if !ok {
+		var err error
+		if r, err = s.store.GetAuthRequest(ctx, id); err != nil {
+			return nil, oidc.ErrInvalidRequest().WithDescription("the sign-in request has expired; please start again").WithParent(err)
+		}
 	}
 	if r.CodeHash != "" || !s.now().Before(r.ExpiresAt) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("the sign-in request was already used or has expired; please start again")

@@ -1,6 +1,7 @@
 package oidcprovider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -31,7 +32,7 @@ func (p *Provider) callbackGuard(next http.Handler) http.Handler {
 			p.refuse(w, r, storage.ErrNotFound)
 			return
 		}
-		req, err := p.cfg.Store.GetAuthRequest(ctx, id)
+		req, c, err := p.cfg.Store.GetAuthRequestClient(ctx, id)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			p.refuse(w, r, err)
@@ -48,7 +49,10 @@ func (p *Provider) callbackGuard(next http.Handler) http.Handler {
 			p.refuse(w, r, fmt.Errorf("auth request not ready or used: %w", storage.ErrNotFound))
 			return
 		}
-		next.ServeHTTP(w, r)
+		// op's AuthRequestByID takes the request from here, and its
+		// lookups of the client take the client.
+		keepClient(ctx, req.ClientID, c)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, authRequestReadKey{}, req)))
 	})
 }
 

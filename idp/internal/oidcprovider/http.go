@@ -18,8 +18,8 @@ func (p *Provider) routes() http.Handler {
 	// (discovery.go, keys.go); they need no issuer in the context.
 	mux.Handle(PathDiscovery, p.cors.Handler(http.HandlerFunc(p.discovery)))
 	mux.Handle(PathKeys, p.cors.Handler(http.HandlerFunc(p.jwks)))
-	mux.Handle(PathAuthorize, p.issParam(p.authorizeGuard(p.op)))
-	mux.Handle(PathCallback, p.issParam(p.callbackGuard(p.op)))
+	mux.Handle(PathAuthorize, p.issParam(readOnce(p.authorizeGuard(p.op))))
+	mux.Handle(PathCallback, p.issParam(readOnce(p.callbackGuard(p.op))))
 	mux.Handle(PathToken, p.clientAuthGuard(p.tokenGuard(p.op)))
 	mux.Handle(PathUserinfo, p.userinfoGuard(p.op))
 	mux.Handle(PathIntrospect, p.clientAuthGuard(p.introspectGuard(p.op)))

@@ -51,6 +51,10 @@ type Storage interface {
 
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	// GetAuthRequestClient is GetAuthRequest(id) and GetClient of the
+	// request's client in one round trip, for the sign-in pages and the
+	// callback: the client is the zero Client (empty ID) when there is none.
+	GetAuthRequestClient(ctx context.Context, id string) (AuthRequest, Client, error)
 	// CompleteAuthRequest records who authenticated; ErrNotFound when the
 	// request is gone or expired.
 	CompleteAuthRequest(ctx context.Context, id string, res AuthResult) error

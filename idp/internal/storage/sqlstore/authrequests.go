@@ -17,14 +17,15 @@ const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, r
 	created_at, expires_at, user_id, auth_time, amr, session_id, done, code_hash, redeemed_at,
 	family_id, hint_subject, browser_hash, acr_values`
 
-func scanAuthRequest(sc scanner) (storage.AuthRequest, error) {
+func scanAuthRequest(sc scanner, more ...any) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
 	var maxAge sql.NullInt64
-	err := sc.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, listCol[string]{&r.Scopes},
+	err := sc.Scan(append([]any{&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, listCol[string]{&r.Scopes},
 		&r.ResponseType, &r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod,
 		listCol[string]{&r.Prompt}, &maxAge, &r.LoginHint, timeCol{&r.CreatedAt}, timeCol{&r.ExpiresAt},
 		&r.UserID, timeCol{&r.AuthTime}, listCol[string]{&r.AMR}, &r.SessionID, &r.Done,
-		textCol{&r.CodeHash}, timeCol{&r.RedeemedAt}, &r.FamilyID, &r.HintSubject, &r.BrowserHash, listCol[string]{&r.ACRValues})
+		textCol{&r.CodeHash}, timeCol{&r.RedeemedAt}, &r.FamilyID, &r.HintSubject, &r.BrowserHash,
+		listCol[string]{&r.ACRValues}}, more...)...)
 	if maxAge.Valid {
 		d := time.Duration(maxAge.Int64)
 		r.MaxAge = &d
@@ -62,6 +63,28 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 // ExpiresAt.
 func (s *Store) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
 	return getAuthRequest(ctx, s.q, `id = $1`, id)
+}
+
+// getAuthRequestClientSQL reads a request and its client in one row; the
+// client's columns are NULL when it is gone.
+var getAuthRequestClientSQL = `SELECT ` + qualified("r", authRequestColumns) + `, ` + qualified("c", clientColumns) + `
+FROM auth_requests r LEFT JOIN clients c ON c.id = r.client_id
+WHERE r.id = $1`
+
+// GetAuthRequestClient is GetAuthRequest and GetClient of the request's
+// client in one statement: the client is the zero Client (empty ID) when
+// there is none.
+func (s *Store) GetAuthRequestClient(ctx context.Context, id string) (storage.AuthRequest, storage.Client, error) {
+	var c storage.Client
+	var version int64
+	r, err := scanAuthRequest(s.q.QueryRowContext(ctx, getAuthRequestClientSQL, id), orZero(clientDest(&c, &version))...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.AuthRequest{}, storage.Client{}, fmt.Errorf("auth request: %w", storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.AuthRequest{}, storage.Client{}, fmt.Errorf("get auth request and client: %w", err)
+	}
+	return r, c, nil
 }
 
 // GetAuthRequestByCode finds the unexpired request holding the code hash.

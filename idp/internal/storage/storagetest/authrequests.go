@@ -166,3 +166,45 @@ func testRedeemCodeConcurrent(t *testing.T, s storage.Storage) {
 	})
 	equal(t, "callers that redeemed the code", winners(t, errs, storage.ErrReused), 1)
 }
+
+// testAuthRequestClient: GetAuthRequestClient reads what GetAuthRequest
+// and GetClient of the request's client read, in every state of the
+// request.
+func testAuthRequestClient(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	other := createClient(t, s, "portal")
+	now := wallClock()
+	check := func(what, id string) {
+		t.Helper()
+		r, c, err := s.GetAuthRequestClient(ctx, id)
+		must(t, err)
+		wantR, err := s.GetAuthRequest(ctx, id)
+		must(t, err)
+		wantC, err := s.GetClient(ctx, wantR.ClientID)
+		must(t, err)
+		equal(t, what+": request as GetAuthRequest", r, wantR)
+		equal(t, what+": client as GetClient", c, wantC)
+	}
+
+	in := f.authRequest("req1", now)
+	maxAge := 90 * time.Second
+	in.MaxAge, in.Prompt, in.BrowserHash, in.ACRValues = &maxAge, []string{"login"}, "browser-hash-1", []string{"mfa"}
+	must(t, s.CreateAuthRequest(ctx, in))
+	check("new request", "req1")
+	o := f.authRequest("req2", now)
+	o.ClientID = other.ID
+	must(t, s.CreateAuthRequest(ctx, o))
+	check("another client's request", "req2")
+
+	must(t, s.CompleteAuthRequest(ctx, "req1", storage.AuthResult{UserID: f.user.ID, AuthTime: now, AMR: []string{"pwd"}, SessionID: "ses-hash"}))
+	check("completed request", "req1")
+	must(t, s.SetAuthRequestCode(ctx, "req1", "code-hash-1"))
+	check("request with its code", "req1")
+
+	_, _, err := s.GetAuthRequestClient(ctx, "nope")
+	wantErr(t, "GetAuthRequestClient(unknown)", err, storage.ErrNotFound)
+	must(t, s.DeleteClient(ctx, other.ID))
+	_, _, err = s.GetAuthRequestClient(ctx, "req2")
+	wantErr(t, "GetAuthRequestClient(request of a deleted client)", err, storage.ErrNotFound)
+}

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ClientThrottle", testClientThrottle},
 		{"AuthRequestLifecycle", testAuthRequestLifecycle},
 		{"AuthRequestRejects", testAuthRequestRejects},
+		{"AuthRequestClient", testAuthRequestClient},
 		{"RedeemCode", testRedeemCode},
 		{"RedeemCodeConcurrent", testRedeemCodeConcurrent},
 		{"Sessions", testSessions},
