@@ -96,7 +96,10 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		next := old
 		next.IDHash, next.CreatedAt, next.ExpiresAt = hashToken(raw), now, now.Add(s.refreshTokenTTL)
 		next.RotatedAt, next.RevokedAt = time.Time{}, time.Time{}
-		err := s.store.RotateRefreshToken(ctx, hashToken(current), next, now, s.refreshReuseWindow)
+		// The access token is stored with the rotation, in one round
+		// trip on PostgreSQL; the store sets its family.
+		at := s.newAccessToken(old.FamilyID, old.ClientID, old.UserID, old.Audience, r.scopes)
+		err := s.store.RotateRefreshToken(ctx, hashToken(current), next, at, now, s.refreshReuseWindow)
 		if errors.Is(err, storage.ErrReused) || errors.Is(err, storage.ErrNotFound) {
 			if errors.Is(err, storage.ErrReused) {
 				s.observe.revoked("reuse")
@@ -110,9 +113,8 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		if !old.RotatedAt.IsZero() {
 			s.observe.retried() // rotated before: a retry within the window
 		}
-		jti, exp, err := s.issueAccessToken(ctx, old.FamilyID, old.ClientID, old.UserID, old.Audience, r.scopes)
-		s.observe.issued(oidc.GrantTypeRefreshToken, true, err)
-		return jti, raw, exp, err
+		s.observe.issued(oidc.GrantTypeRefreshToken, true, nil)
+		return at.ID, raw, at.ExpiresAt, nil
 	default:
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
@@ -120,15 +122,21 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 
 // issueAccessToken records a new access token and returns its jti.
 func (s *Storage) issueAccessToken(ctx context.Context, family, clientID, subject string, aud, scopes []string) (string, time.Time, error) {
-	now := s.now().UTC()
-	t := storage.AccessToken{
-		ID: randomToken(16), FamilyID: family, ClientID: clientID, Subject: subject,
-		Audience: aud, Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(s.accessTokenTTL),
-	}
+	t := s.newAccessToken(family, clientID, subject, aud, scopes)
 	if err := s.store.CreateAccessToken(ctx, t); err != nil {
 		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	}
 	return t.ID, t.ExpiresAt, nil
+}
+
+// newAccessToken is the record of an access token issued now, with a new
+// random jti.
+func (s *Storage) newAccessToken(family, clientID, subject string, aud, scopes []string) storage.AccessToken {
+	now := s.now().UTC()
+	return storage.AccessToken{
+		ID: randomToken(16), FamilyID: family, ClientID: clientID, Subject: subject,
+		Audience: aud, Scopes: scopes, CreatedAt: now, ExpiresAt: now.Add(s.accessTokenTTL),
+	}
 }
 
 // checkUser refuses tokens for users who are no longer active or whose

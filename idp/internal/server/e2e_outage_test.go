@@ -390,19 +390,21 @@ func holdWriteLock(t *testing.T, path string) func() {
 	}
 }
 
-// loseAfterRotation is the real store, except that the first access token
-// written after arm fails as if the connection broke: the refresh token's
-// rotation has committed, the answer is lost.
+// loseAfterRotation is the real store, except that the first rotation
+// after arm commits and then fails as if the connection broke before its
+// answer came: the refresh token's rotation (and its access token) has
+// committed, the answer is lost.
 type loseAfterRotation struct {
 	storage.Storage
 	armed atomic.Bool
 }
 
-func (s *loseAfterRotation) CreateAccessToken(ctx context.Context, t storage.AccessToken) error {
-	if s.armed.CompareAndSwap(true, false) {
+func (s *loseAfterRotation) RotateRefreshToken(ctx context.Context, oldHash string, next storage.RefreshToken, access storage.AccessToken, now time.Time, reuseWindow time.Duration) error {
+	err := s.Storage.RotateRefreshToken(ctx, oldHash, next, access, now, reuseWindow)
+	if err == nil && s.armed.CompareAndSwap(true, false) {
 		return storage.Unavailable(ctx, errors.New("connection lost after the rotation committed"))
 	}
-	return s.Storage.CreateAccessToken(ctx, t)
+	return err
 }
 
 // TestOutageAfterRotation: a refresh whose rotation committed before the
@@ -423,7 +425,7 @@ func TestOutageAfterRotation(t *testing.T) {
 				url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, c.ID, c.secret))
 			want503(t, "refresh after the rotation committed", lost, formOAuth)
 			if flaky.armed.Load() {
-				t.Fatal("the refresh never reached the access token write")
+				t.Fatal("the refresh never committed a rotation")
 			}
 			retry, err := e.refresh(f.cfg, tok.RefreshToken)
 			if err != nil {

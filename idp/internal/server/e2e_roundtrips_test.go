@@ -16,7 +16,8 @@ import (
 // statementsPerOperation pins how many round trips to the database each
 // hot operation costs: statements, and BEGIN and COMMIT of a transaction
 // (one round trip each on PostgreSQL). A change that adds one fails here;
-// one that saves one lowers the number. Both backends run the same SQL.
+// one that saves one lowers the number. Both backends run the same SQL,
+// but for what statementsOnPostgres lists.
 //
 //   - userinfo: the token with its user and the user's roles.
 //   - introspection: the caller with the source's throttle counter
@@ -24,8 +25,8 @@ import (
 //     token with its user and roles.
 //   - refresh: the caller with the throttle counter; the refresh token
 //     with its user and roles (checkUser and the ID token's and access
-//     token's claims reuse the user); the rotation (BEGIN, rotate, insert,
-//     COMMIT); the access token.
+//     token's claims reuse the user); the rotation with the access token
+//     (BEGIN, rotate, insert successor, insert access token, COMMIT).
 //   - code exchange: the caller with the throttle counter; the code's
 //     request; the user with roles; the redemption (one statement); the
 //     session's device; the refresh token; the access token.
@@ -34,6 +35,22 @@ var statementsPerOperation = map[string]int{
 	"refresh":       7,
 	"userinfo":      1,
 	"introspection": 2,
+}
+
+// statementsOnPostgres are the operations PostgreSQL does in fewer round
+// trips than statementsPerOperation says: a refresh rotates, stores the
+// successor and the access token in one statement (a data-modifying WITH,
+// which SQLite lacks) instead of a transaction.
+var statementsOnPostgres = map[string]int{
+	"refresh": 3,
+}
+
+// wantStatements is what op should send on the backend named backend.
+func wantStatements(backend, op string) int {
+	if n, ok := statementsOnPostgres[op]; ok && backend == "postgres" {
+		return n
+	}
+	return statementsPerOperation[op]
 }
 
 // stmtCountKey marks the context of a request whose statements are
@@ -124,7 +141,7 @@ func TestStatementsPerOperation(t *testing.T) {
 				if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &m) != nil {
 					t.Fatalf("%s: %d %s", op, w.Code, w.Body)
 				}
-				if want := statementsPerOperation[op]; len(queries) != want {
+				if want := wantStatements(b.name, op); len(queries) != want {
 					t.Errorf("%s sent %d statements, want %d:\n\t%s", op, len(queries), want, strings.Join(queries, "\n\t"))
 				}
 				return m

@@ -99,13 +99,16 @@ type Storage interface {
 	// GetRefreshTokenUser is GetRefreshToken and GetUser(token.UserID) in
 	// one round trip: the user is the zero User (empty ID) when it is gone.
 	GetRefreshTokenUser(ctx context.Context, idHash string) (RefreshToken, User, error)
-	// RotateRefreshToken atomically marks oldHash rotated and stores next.
-	// A token rotated less than reuseWindow ago whose successor is still
-	// unused may be rotated again (a client retrying a refresh whose answer
-	// it lost): its successor is revoked and next takes its place. Any
-	// other presentation of a rotated or revoked token revokes the whole
-	// family (refresh and access tokens) and returns ErrReused.
-	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, now time.Time, reuseWindow time.Duration) error
+	// RotateRefreshToken atomically marks oldHash rotated and stores next
+	// and access, the access token issued with it, both in the old token's
+	// family. A token rotated less than reuseWindow ago whose successor is
+	// still unused may be rotated again (a client retrying a refresh whose
+	// answer it lost): its successor is revoked and next takes its place.
+	// Any other presentation of a rotated or revoked token revokes the
+	// whole family (refresh and access tokens) and returns ErrReused; an
+	// unknown or expired token returns ErrNotFound. A refused rotation
+	// stores neither next nor access.
+	RotateRefreshToken(ctx context.Context, oldHash string, next RefreshToken, access AccessToken, now time.Time, reuseWindow time.Duration) error
 	RevokeRefreshToken(ctx context.Context, idHash string, now time.Time) error
 	// RevokeFamily revokes every refresh and access token of a family,
 	// including any stored later: the family stays revoked, so a token

@@ -46,6 +46,11 @@ type dialect struct {
 	// lockSkipLocked ends a SELECT that takes a row no other transaction
 	// holds, skipping held ones, so replicas claim different rows.
 	lockSkipLocked string
+	// rotateInOneStatement rotates a refresh token and stores its
+	// successor and access token in one statement (rotateInOneStatementSQL),
+	// "" when the database cannot: SQLite has no data-modifying WITH, and
+	// rotates in a transaction (Store.RotateRefreshToken).
+	rotateInOneStatement string
 }
 
 // PostgreSQL error codes (SQLSTATE).
@@ -88,8 +93,9 @@ var dialectPostgres = dialect{
 	},
 	// NO KEY: the row's key does not change, so inserts naming it (foreign
 	// keys take KEY SHARE) need not wait.
-	lockRow:        " FOR NO KEY UPDATE",
-	lockSkipLocked: " FOR UPDATE SKIP LOCKED",
+	lockRow:              " FOR NO KEY UPDATE",
+	lockSkipLocked:       " FOR UPDATE SKIP LOCKED",
+	rotateInOneStatement: rotateInOneStatementSQL,
 }
 
 var dialectSQLite = dialect{
@@ -124,8 +130,9 @@ var dialectSQLite = dialect{
 		return &fileLocker{path: path + ".migrate-lock"}, nil
 	},
 	// No row locks: BEGIN IMMEDIATE serializes writers (see dialect.lockRow).
-	lockRow:        "",
-	lockSkipLocked: "",
+	lockRow:              "",
+	lockSkipLocked:       "",
+	rotateInOneStatement: "",
 }
 
 func pgError(err error) (*pgconn.PgError, bool) {

@@ -11,20 +11,34 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
 
-const insertAccessTokenSQL = `INSERT INTO access_tokens (id, family_id, client_id, subject,
-	audience, scopes, created_at, expires_at, revoked_at)
+// accessTokenColumns are the columns an access token is stored with, in
+// accessTokenArgs' order.
+const accessTokenColumns = `id, family_id, client_id, subject, audience, scopes, created_at,
+	expires_at, revoked_at`
+
+const insertAccessTokenSQL = `INSERT INTO access_tokens (` + accessTokenColumns + `)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
+// accessTokenArgs are t's values for accessTokenColumns.
+func accessTokenArgs(t storage.AccessToken) []any {
+	return []any{t.ID, t.FamilyID, t.ClientID, t.Subject, listArg(t.Audience), listArg(t.Scopes),
+		t.CreatedAt, t.ExpiresAt, nullTime(t.RevokedAt)}
+}
+
 func (s *Store) CreateAccessToken(ctx context.Context, t storage.AccessToken) error {
+	return s.retry(ctx, func() error { return s.insertAccessToken(ctx, s.q, t) })
+}
+
+// insertAccessToken runs in a transaction (rotation) or not; the caller
+// retries.
+func (s *Store) insertAccessToken(ctx context.Context, q querier, t storage.AccessToken) error {
 	if t.ID == "" {
 		return errors.New("create access token: empty id")
 	}
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()
 	}
-	_, err := s.exec(ctx, insertAccessTokenSQL, t.ID, t.FamilyID, t.ClientID, t.Subject,
-		listArg(t.Audience), listArg(t.Scopes), t.CreatedAt, t.ExpiresAt, nullTime(t.RevokedAt))
-	if err != nil {
+	if _, err := q.ExecContext(ctx, insertAccessTokenSQL, accessTokenArgs(t)...); err != nil {
 		return s.writeErr("create access token", err)
 	}
 	return nil
@@ -103,9 +117,20 @@ func (s *Store) RevokeAccessToken(ctx context.Context, id string, now time.Time)
 	return nil
 }
 
-const insertRefreshTokenSQL = `INSERT INTO refresh_tokens (id_hash, family_id, client_id, user_id,
-	scopes, audience, auth_time, amr, created_at, expires_at, rotated_at, revoked_at, device)
+// refreshTokenInsertColumns are the columns a refresh token is stored
+// with, in refreshTokenArgs' order.
+const refreshTokenInsertColumns = `id_hash, family_id, client_id, user_id, scopes, audience,
+	auth_time, amr, created_at, expires_at, rotated_at, revoked_at, device`
+
+const insertRefreshTokenSQL = `INSERT INTO refresh_tokens (` + refreshTokenInsertColumns + `)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+
+// refreshTokenArgs are t's values for refreshTokenInsertColumns.
+func refreshTokenArgs(t storage.RefreshToken) []any {
+	return []any{t.IDHash, t.FamilyID, t.ClientID, t.UserID, listArg(t.Scopes), listArg(t.Audience),
+		t.AuthTime, listArg(t.AMR), t.CreatedAt, t.ExpiresAt, nullTime(t.RotatedAt), nullTime(t.RevokedAt),
+		t.Device}
+}
 
 func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
 	return s.retry(ctx, func() error { return s.insertRefreshToken(ctx, s.q, t) })
@@ -120,10 +145,7 @@ func (s *Store) insertRefreshToken(ctx context.Context, q querier, t storage.Ref
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()
 	}
-	_, err := q.ExecContext(ctx, insertRefreshTokenSQL, t.IDHash, t.FamilyID, t.ClientID, t.UserID,
-		listArg(t.Scopes), listArg(t.Audience), t.AuthTime, listArg(t.AMR), t.CreatedAt, t.ExpiresAt,
-		nullTime(t.RotatedAt), nullTime(t.RevokedAt), t.Device)
-	if err != nil {
+	if _, err := q.ExecContext(ctx, insertRefreshTokenSQL, refreshTokenArgs(t)...); err != nil {
 		return s.writeErr("create refresh token", err)
 	}
 	return nil
@@ -209,6 +231,31 @@ WHERE id_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at 
 	AND NOT EXISTS (SELECT 1 FROM revoked_families f WHERE f.family_id = refresh_tokens.family_id)
 RETURNING family_id, device`
 
+// rotateInOneStatementSQL is rotateRefreshTokenSQL and the inserts of the
+// successor and the access token in the old token's family, as one
+// statement (PostgreSQL's data-modifying WITH: dialect.rotateInOneStatement):
+// atomic on its own, and one round trip instead of a transaction's four.
+// It returns the family, or no row when the token is not rotatable as it
+// is — then nothing was written. A concurrent caller's UPDATE waits on the
+// row lock and, READ COMMITTED, re-checks its row once the first commits:
+// rotated, so no row. Arguments: rotateInOneStatementArgs.
+var rotateInOneStatementSQL = `WITH old AS (` + rotateRefreshTokenSQL + `),
+successor AS (INSERT INTO refresh_tokens (` + refreshTokenInsertColumns + `)
+	SELECT $3, old.family_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, COALESCE(NULLIF($14, ''), old.device)
+	FROM old RETURNING family_id)
+INSERT INTO access_tokens (` + accessTokenColumns + `)
+	SELECT $15, successor.family_id, $16, $17, $18, $19, $20, $21, $22 FROM successor
+RETURNING family_id`
+
+// rotateInOneStatementArgs are rotateInOneStatementSQL's: those of
+// rotateRefreshTokenSQL, then the successor's and the access token's
+// values, their families left out (the old token's is taken).
+func rotateInOneStatementArgs(oldHash string, now time.Time, next storage.RefreshToken, access storage.AccessToken) []any {
+	rt, at := refreshTokenArgs(next), accessTokenArgs(access)
+	args := append([]any{oldHash, now, next.IDHash}, rt[2:]...) // rt[0] is next.IDHash, rt[1] the family
+	return append(append(args, at[0]), at[2:]...)
+}
+
 // retireSuccessorSQL revokes a successor that was never used, so that a
 // retry within the reuse window can replace it; 0 rows when it was used
 // (or revoked) meanwhile.
@@ -217,38 +264,57 @@ WHERE id_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL`
 
 // RotateRefreshToken marks oldHash rotated and stores next in its family
 // (next.FamilyID is taken from the old token, and so is next.Device when
-// empty), in one transaction.
+// empty) together with access, the access token issued with next (its
+// FamilyID is the old token's too): all of it or none. On PostgreSQL one
+// statement does it when the token is rotatable, the common case
+// (rotateInOneStatementSQL); otherwise, and always on SQLite, one
+// transaction decides.
 //
 // A retry — oldHash presented again at most reuseWindow after its
 // rotation, its family not revoked, its successor never used — revokes
-// that successor and stores next in its place. The old token's row lock
-// (PostgreSQL) or the database's single writer (SQLite) serializes retries
-// of one token, on one replica or several, so two retries both succeed
-// and the later one's token is the live one.
+// that successor and stores next and access in its place. The old
+// token's row lock (PostgreSQL) or the database's single writer (SQLite)
+// serializes retries of one token, on one replica or several, so two
+// retries both succeed and the later one's token is the live one; a
+// rotation that waited for a concurrent one counts as its retry.
 //
 // Every other presentation of a rotated or revoked token, or one whose
 // family was revoked, revokes its whole family — that revocation is
 // committed, inside InTx too — and gives storage.ErrReused; an unknown or
-// expired token gives storage.ErrNotFound.
-func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next storage.RefreshToken, now time.Time, reuseWindow time.Duration) error {
+// expired token gives storage.ErrNotFound. Neither stores next or access.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next storage.RefreshToken, access storage.AccessToken, now time.Time, reuseWindow time.Duration) error {
+	if next.IDHash == "" || access.ID == "" {
+		return errors.New("rotate refresh token: empty successor hash or access token id")
+	}
+	if next.CreatedAt.IsZero() {
+		next.CreatedAt = s.now()
+	}
+	if access.CreatedAt.IsZero() {
+		access.CreatedAt = s.now()
+	}
+	oneStatement := s.d.rotateInOneStatement != ""
+	if oneStatement {
+		rotated, err := s.rotateInOneStatement(ctx, oldHash, next, access, now)
+		if err != nil || rotated {
+			return err
+		}
+	}
 	var reused storage.RefreshToken
 	err := s.inTx(ctx, func(tx querier) error {
 		reused = storage.RefreshToken{}
-		var family, device string
-		err := tx.QueryRowContext(ctx, rotateRefreshTokenSQL, oldHash, now, next.IDHash).Scan(&family, &device)
-		if err == nil {
-			next.FamilyID = family
-			if next.Device == "" {
-				next.Device = device
+		if !oneStatement {
+			var family, device string
+			err := tx.QueryRowContext(ctx, rotateRefreshTokenSQL, oldHash, now, next.IDHash).Scan(&family, &device)
+			if err == nil {
+				return s.insertSuccessors(ctx, tx, family, device, next, access)
 			}
-			return s.insertRefreshToken(ctx, tx, next)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("rotate refresh token: %w", err)
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("rotate refresh token: %w", err)
+			}
 		}
 		// Not rotatable as it is: hold the row while deciding.
 		var locked string
-		err = tx.QueryRowContext(ctx, `SELECT id_hash FROM refresh_tokens WHERE id_hash = $1`+s.d.lockRow, oldHash).Scan(&locked)
+		err := tx.QueryRowContext(ctx, `SELECT id_hash FROM refresh_tokens WHERE id_hash = $1`+s.d.lockRow, oldHash).Scan(&locked)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("refresh token: %w", storage.ErrNotFound)
 		}
@@ -272,11 +338,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next sto
 				if _, err := execTx(ctx, tx, `UPDATE refresh_tokens SET successor_hash = $2 WHERE id_hash = $1`, oldHash, next.IDHash); err != nil {
 					return fmt.Errorf("rotate refresh token: %w", err)
 				}
-				next.FamilyID = old.FamilyID
-				if next.Device == "" {
-					next.Device = old.Device
-				}
-				return s.insertRefreshToken(ctx, tx, next)
+				return s.insertSuccessors(ctx, tx, old.FamilyID, old.Device, next, access)
 			}
 		}
 		reused = old
@@ -290,6 +352,40 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next sto
 		return fmt.Errorf("rotate refresh token: %w", storage.ErrReused)
 	}
 	return nil
+}
+
+// rotateInOneStatement runs the dialect's one-statement rotation, with
+// retries, and reports whether it rotated oldHash; when not, it wrote
+// nothing and the transaction must decide.
+func (s *Store) rotateInOneStatement(ctx context.Context, oldHash string, next storage.RefreshToken, access storage.AccessToken, now time.Time) (bool, error) {
+	args := rotateInOneStatementArgs(oldHash, now, next, access)
+	rotated := false
+	err := s.retry(ctx, func() error {
+		var family string
+		err := s.q.QueryRowContext(ctx, s.d.rotateInOneStatement, args...).Scan(&family)
+		rotated = err == nil
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return false, s.writeErr("rotate refresh token", err)
+	}
+	return rotated, nil
+}
+
+// insertSuccessors stores next and access, in tx, in the rotated token's
+// family; next keeps its device unless it names its own.
+func (s *Store) insertSuccessors(ctx context.Context, tx querier, family, device string, next storage.RefreshToken, access storage.AccessToken) error {
+	next.FamilyID, access.FamilyID = family, family
+	if next.Device == "" {
+		next.Device = device
+	}
+	if err := s.insertRefreshToken(ctx, tx, next); err != nil {
+		return err
+	}
+	return s.insertAccessToken(ctx, tx, access)
 }
 
 // RevokeRefreshToken revokes one token; revoking it again keeps the first

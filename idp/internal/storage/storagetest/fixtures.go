@@ -111,6 +111,12 @@ func (f grantFixture) access(id, family string, expires time.Time) storage.Acces
 	}
 }
 
+// accessFor is the access token issued with the successor nextHash, "at-"
+// and its hash: RotateRefreshToken stores it in the rotated token's family.
+func (f grantFixture) accessFor(nextHash string) storage.AccessToken {
+	return f.access("at-"+nextHash, "", base.Add(2*time.Hour))
+}
+
 func (f grantFixture) session(idHash string, expires time.Time) storage.Session {
 	return storage.Session{
 		IDHash:     idHash,

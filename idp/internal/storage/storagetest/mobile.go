@@ -322,6 +322,13 @@ type mobileFixture struct {
 	expiresLater time.Time
 }
 
+// phoneAccessNext is an access token of the phone client issued with a
+// rotation: RotateRefreshToken sets its family.
+func (f mobileFixture) phoneAccessNext(id string, now time.Time) storage.AccessToken {
+	return storage.AccessToken{ID: id, ClientID: f.phone.ID, Subject: f.user.ID, Audience: []string{f.phone.ID},
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+}
+
 func newMobileFixture(t *testing.T, s storage.Storage) mobileFixture {
 	t.Helper()
 	ctx := t.Context()
@@ -410,7 +417,8 @@ func testRevokeMobileGrants(t *testing.T, s storage.Storage) {
 		t.Error("a token stored later in a revoked phone family is alive")
 	}
 	err = s.RotateRefreshToken(ctx, f.phoneRefresh.IDHash, storage.RefreshToken{IDHash: "rt-phone-next",
-		ClientID: f.phone.ID, UserID: f.user.ID, AuthTime: base, CreatedAt: now, ExpiresAt: f.expiresLater}, now, 0)
+		ClientID: f.phone.ID, UserID: f.user.ID, AuthTime: base, CreatedAt: now, ExpiresAt: f.expiresLater},
+		f.phoneAccessNext("at-phone-next", now), now, 0)
 	wantErr(t, "RotateRefreshToken(revoked phone family)", err, storage.ErrReused)
 
 	// An authorization code of the phone client not yet redeemed is dead.
@@ -438,7 +446,7 @@ func testListSignIns(t *testing.T, s storage.Storage) {
 	must(t, s.TouchSession(ctx, f.emailSession.IDHash, now.Add(3*time.Minute)))
 	next := storage.RefreshToken{IDHash: "rt-phone-2", ClientID: f.phone.ID, UserID: f.user.ID,
 		Scopes: f.phoneRefresh.Scopes, AuthTime: f.phoneRefresh.AuthTime, CreatedAt: now.Add(2 * time.Minute), ExpiresAt: f.expiresLater}
-	must(t, s.RotateRefreshToken(ctx, f.phoneRefresh.IDHash, next, now.Add(2*time.Minute), 0))
+	must(t, s.RotateRefreshToken(ctx, f.phoneRefresh.IDHash, next, f.phoneAccessNext("at-phone-2", now), now.Add(2*time.Minute), 0))
 	rt, err := s.GetRefreshToken(ctx, "rt-phone-2")
 	must(t, err)
 	if rt.Device != f.phoneRefresh.Device {

@@ -77,7 +77,7 @@ func testRefreshRotation(t *testing.T, s storage.Storage) {
 	t1 := base.Add(time.Hour)
 	rt2 := f.refresh("rt2", "fam1", base.Add(25*time.Hour))
 	rt2.CreatedAt = t1
-	must(t, s.RotateRefreshToken(ctx, "rt1", rt2, t1, 0))
+	must(t, s.RotateRefreshToken(ctx, "rt1", rt2, f.accessFor("rt2"), t1, 0))
 	got, err = s.GetRefreshToken(ctx, "rt1")
 	must(t, err)
 	rt1.RotatedAt, rt1.SuccessorHash = t1, "rt2"
@@ -85,11 +85,16 @@ func testRefreshRotation(t *testing.T, s storage.Storage) {
 	got, err = s.GetRefreshToken(ctx, "rt2")
 	must(t, err)
 	equal(t, "successor", got, rt2)
+	wantAccess := f.accessFor("rt2")
+	wantAccess.FamilyID = "fam1"
+	gotAccess, err := s.GetAccessToken(ctx, "at-rt2")
+	must(t, err)
+	equal(t, "access token stored with the rotation", gotAccess, wantAccess)
 
 	// Presenting rt1 again is reuse: the family, access tokens included,
 	// is revoked; another family is not.
 	t2 := base.Add(2 * time.Hour)
-	err = s.RotateRefreshToken(ctx, "rt1", f.refresh("rt3", "fam1", base.Add(26*time.Hour)), t2, 0)
+	err = s.RotateRefreshToken(ctx, "rt1", f.refresh("rt3", "fam1", base.Add(26*time.Hour)), f.accessFor("rt3"), t2, 0)
 	wantErr(t, "rotating a rotated token", err, storage.ErrReused)
 	for _, h := range []string{"rt1", "rt2"} {
 		got, err := s.GetRefreshToken(ctx, h)
@@ -98,6 +103,10 @@ func testRefreshRotation(t *testing.T, s storage.Storage) {
 	}
 	_, err = s.GetRefreshToken(ctx, "rt3")
 	wantErr(t, "the reuse stored no successor", err, storage.ErrNotFound)
+	noAccess(t, s, "at-rt3")
+	gotAccess, err = s.GetAccessToken(ctx, "at-rt2")
+	must(t, err)
+	equal(t, "rotation's access token RevokedAt", gotAccess.RevokedAt, t2)
 	at, err := s.GetAccessToken(ctx, "at1")
 	must(t, err)
 	equal(t, "family access token RevokedAt", at.RevokedAt, t2)
@@ -106,21 +115,40 @@ func testRefreshRotation(t *testing.T, s storage.Storage) {
 	equal(t, "other family's access token RevokedAt", by.RevokedAt, time.Time{})
 
 	// The successor is revoked now: presenting it is reuse too.
-	err = s.RotateRefreshToken(ctx, "rt2", f.refresh("rt4", "fam1", base.Add(26*time.Hour)), t2, 0)
+	err = s.RotateRefreshToken(ctx, "rt2", f.refresh("rt4", "fam1", base.Add(26*time.Hour)), f.accessFor("rt4"), t2, 0)
 	wantErr(t, "rotating a revoked token", err, storage.ErrReused)
+	noAccess(t, s, "at-rt4")
+}
+
+// accessIn checks that the access token id, stored by a rotation, is in
+// family.
+func accessIn(t *testing.T, s storage.Storage, id, family string) {
+	t.Helper()
+	at, err := s.GetAccessToken(t.Context(), id)
+	must(t, err)
+	equal(t, id+" FamilyID", at.FamilyID, family)
+}
+
+// noAccess checks that a refused rotation stored no access token id.
+func noAccess(t *testing.T, s storage.Storage, id string) {
+	t.Helper()
+	_, err := s.GetAccessToken(t.Context(), id)
+	wantErr(t, id+" of a refused rotation", err, storage.ErrNotFound)
 }
 
 func testRefreshRotationRejects(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := newGrantFixture(t, s)
-	err := s.RotateRefreshToken(ctx, "unknown", f.refresh("n1", "famX", base.Add(time.Hour)), base, 0)
+	err := s.RotateRefreshToken(ctx, "unknown", f.refresh("n1", "famX", base.Add(time.Hour)), f.accessFor("n1"), base, 0)
 	wantErr(t, "rotating an unknown token", err, storage.ErrNotFound)
+	noAccess(t, s, "at-n1")
 
 	// An expired token is not found, and not reuse: its family stands.
 	must(t, s.CreateRefreshToken(ctx, f.refresh("old", "fam1", base.Add(time.Hour))))
 	must(t, s.CreateRefreshToken(ctx, f.refresh("sibling", "fam1", base.Add(48*time.Hour))))
-	err = s.RotateRefreshToken(ctx, "old", f.refresh("n2", "fam1", base.Add(48*time.Hour)), base.Add(time.Hour), 0)
+	err = s.RotateRefreshToken(ctx, "old", f.refresh("n2", "fam1", base.Add(48*time.Hour)), f.accessFor("n2"), base.Add(time.Hour), 0)
 	wantErr(t, "rotating an expired token", err, storage.ErrNotFound)
+	noAccess(t, s, "at-n2")
 	sib, err := s.GetRefreshToken(ctx, "sibling")
 	must(t, err)
 	equal(t, "sibling RevokedAt", sib.RevokedAt, time.Time{})
@@ -130,12 +158,13 @@ func testRefreshRotationRejects(t *testing.T, s storage.Storage) {
 	must(t, s.CreateRefreshToken(ctx, f.refresh("live", "fam2", base.Add(48*time.Hour))))
 	bad := f.refresh("n3", "fam2", base.Add(48*time.Hour))
 	bad.UserID = "nobody"
-	if err := s.RotateRefreshToken(ctx, "live", bad, base, 0); err == nil {
+	if err := s.RotateRefreshToken(ctx, "live", bad, f.accessFor("n3"), base, 0); err == nil {
 		t.Fatal("rotation to a successor of an unknown user: want an error")
 	}
 	live, err := s.GetRefreshToken(ctx, "live")
 	must(t, err)
 	equal(t, "token after a failed rotation: RotatedAt", live.RotatedAt, time.Time{})
+	noAccess(t, s, "at-n3")
 }
 
 // testRefreshRotationConcurrent: of many callers presenting one token at
@@ -148,7 +177,7 @@ func testRefreshRotationConcurrent(t *testing.T, s storage.Storage) {
 	must(t, s.CreateAccessToken(ctx, f.access("at", "fam1", base.Add(time.Hour))))
 	now := base.Add(time.Hour)
 	errs := race(concurrency, func(i int) error {
-		return s.RotateRefreshToken(ctx, "rt", f.refresh(fmt.Sprintf("next%d", i), "fam1", base.Add(25*time.Hour)), now, 0)
+		return s.RotateRefreshToken(ctx, "rt", f.refresh(fmt.Sprintf("next%d", i), "fam1", base.Add(25*time.Hour)), f.accessFor(fmt.Sprintf("next%d", i)), now, 0)
 	})
 	equal(t, "callers that rotated the token", winners(t, errs, storage.ErrReused), 1)
 	for i, err := range errs {
@@ -156,9 +185,11 @@ func testRefreshRotationConcurrent(t *testing.T, s storage.Storage) {
 		got, gerr := s.GetRefreshToken(ctx, h)
 		if err != nil {
 			wantErr(t, "successor of a losing caller", gerr, storage.ErrNotFound)
+			noAccess(t, s, "at-"+h)
 			continue
 		}
 		must(t, gerr)
+		accessIn(t, s, "at-"+h, "fam1")
 		if got.RevokedAt.IsZero() {
 			t.Errorf("winner's successor %s is not revoked after the reuse", h)
 		}
@@ -276,11 +307,11 @@ func testRevokedFamilyLateTokens(t *testing.T, s storage.Storage) {
 	rt, err := s.GetRefreshToken(ctx, "rtL")
 	must(t, err)
 	equal(t, "late refresh token RevokedAt", rt.RevokedAt, t1)
-	err = s.RotateRefreshToken(ctx, "rtL", f.refresh("rtL2", "famL", base.Add(25*time.Hour)), t1.Add(time.Hour), 0)
+	err = s.RotateRefreshToken(ctx, "rtL", f.refresh("rtL2", "famL", base.Add(25*time.Hour)), f.accessFor("rtL2"), t1.Add(time.Hour), 0)
 	wantErr(t, "rotating a late token of a revoked family", err, storage.ErrReused)
 	_, err = s.GetRefreshToken(ctx, "rtL2")
 	wantErr(t, "successor of a refused rotation", err, storage.ErrNotFound)
-	must(t, s.RotateRefreshToken(ctx, "bystander", f.refresh("bystander2", "famOK", base.Add(25*time.Hour)), t1, 0))
+	must(t, s.RotateRefreshToken(ctx, "bystander", f.refresh("bystander2", "famOK", base.Add(25*time.Hour)), f.accessFor("bystander2"), t1, 0))
 
 	// The code replay race: the replay revokes the family before the
 	// winner of the exchange has stored its tokens.
@@ -299,7 +330,7 @@ func testRevokedFamilyLateTokens(t *testing.T, s storage.Storage) {
 	rt, err = s.GetRefreshToken(ctx, "rtC")
 	must(t, err)
 	equal(t, "winner's refresh token RevokedAt", rt.RevokedAt, replay)
-	err = s.RotateRefreshToken(ctx, "rtC", f.refresh("rtC2", "famC", now.Add(25*time.Hour)), replay, 0)
+	err = s.RotateRefreshToken(ctx, "rtC", f.refresh("rtC2", "famC", now.Add(25*time.Hour)), f.accessFor("rtC2"), replay, 0)
 	wantErr(t, "rotating the winner's refresh token", err, storage.ErrReused)
 }
 
@@ -321,13 +352,15 @@ func testRefreshReuseWindow(t *testing.T, s storage.Storage) {
 	must(t, s.CreateRefreshToken(ctx, f.refresh("rt1", "fam1", exp)))
 	must(t, s.CreateAccessToken(ctx, f.access("at1", "fam1", base.Add(time.Hour))))
 	t1 := base.Add(time.Hour)
-	must(t, s.RotateRefreshToken(ctx, "rt1", f.refresh("rt2", "fam1", exp), t1, window))
+	must(t, s.RotateRefreshToken(ctx, "rt1", f.refresh("rt2", "fam1", exp), f.accessFor("rt2"), t1, window))
 
 	// Two retries: each retires the previous, unused successor.
-	must(t, s.RotateRefreshToken(ctx, "rt1", f.refresh("rt3", "fam1", exp), t1.Add(10*time.Second), window))
+	must(t, s.RotateRefreshToken(ctx, "rt1", f.refresh("rt3", "fam1", exp), f.accessFor("rt3"), t1.Add(10*time.Second), window))
 	equal(t, "first successor after a retry: RevokedAt", revokedAt("rt2"), t1.Add(10*time.Second))
 	equal(t, "retry's successor: RevokedAt", revokedAt("rt3"), time.Time{})
-	must(t, s.RotateRefreshToken(ctx, "rt1", f.refresh("rt4", "fam1", exp), t1.Add(20*time.Second), window))
+	accessIn(t, s, "at-rt2", "fam1")
+	accessIn(t, s, "at-rt3", "fam1")
+	must(t, s.RotateRefreshToken(ctx, "rt1", f.refresh("rt4", "fam1", exp), f.accessFor("rt4"), t1.Add(20*time.Second), window))
 	equal(t, "second successor after another retry: RevokedAt", revokedAt("rt3"), t1.Add(20*time.Second))
 	got, err := s.GetRefreshToken(ctx, "rt1")
 	must(t, err)
@@ -336,31 +369,35 @@ func testRefreshReuseWindow(t *testing.T, s storage.Storage) {
 	must(t, err)
 	equal(t, "a retry revokes no access token of the family", at.RevokedAt, time.Time{})
 	// A retired successor itself is dead: presenting it is reuse.
-	err = s.RotateRefreshToken(ctx, "rt2", f.refresh("x", "fam1", exp), t1.Add(21*time.Second), window)
+	err = s.RotateRefreshToken(ctx, "rt2", f.refresh("x", "fam1", exp), f.accessFor("x"), t1.Add(21*time.Second), window)
 	wantErr(t, "rotating a retired successor", err, storage.ErrReused)
+	noAccess(t, s, "at-x")
 	equal(t, "family after a retired successor was presented", revokedAt("rt4"), t1.Add(21*time.Second))
 
 	// Once the successor was used, the old token is reuse even inside the
 	// window.
 	must(t, s.CreateRefreshToken(ctx, f.refresh("u1", "famU", exp)))
-	must(t, s.RotateRefreshToken(ctx, "u1", f.refresh("u2", "famU", exp), t1, window))
-	must(t, s.RotateRefreshToken(ctx, "u2", f.refresh("u3", "famU", exp), t1.Add(time.Second), window))
-	err = s.RotateRefreshToken(ctx, "u1", f.refresh("u4", "famU", exp), t1.Add(2*time.Second), window)
+	must(t, s.RotateRefreshToken(ctx, "u1", f.refresh("u2", "famU", exp), f.accessFor("u2"), t1, window))
+	must(t, s.RotateRefreshToken(ctx, "u2", f.refresh("u3", "famU", exp), f.accessFor("u3"), t1.Add(time.Second), window))
+	err = s.RotateRefreshToken(ctx, "u1", f.refresh("u4", "famU", exp), f.accessFor("u4"), t1.Add(2*time.Second), window)
 	wantErr(t, "retry after the successor was used", err, storage.ErrReused)
+	noAccess(t, s, "at-u4")
 	equal(t, "family of a used successor: RevokedAt", revokedAt("u3"), t1.Add(2*time.Second))
 
 	// Outside the window: reuse.
 	must(t, s.CreateRefreshToken(ctx, f.refresh("o1", "famO", exp)))
-	must(t, s.RotateRefreshToken(ctx, "o1", f.refresh("o2", "famO", exp), t1, window))
-	err = s.RotateRefreshToken(ctx, "o1", f.refresh("o3", "famO", exp), t1.Add(window+time.Second), window)
+	must(t, s.RotateRefreshToken(ctx, "o1", f.refresh("o2", "famO", exp), f.accessFor("o2"), t1, window))
+	err = s.RotateRefreshToken(ctx, "o1", f.refresh("o3", "famO", exp), f.accessFor("o3"), t1.Add(window+time.Second), window)
 	wantErr(t, "retry after the window", err, storage.ErrReused)
+	noAccess(t, s, "at-o3")
 	equal(t, "family after a late retry: RevokedAt", revokedAt("o2"), t1.Add(window+time.Second))
 
 	// No window: the first repeat is reuse.
 	must(t, s.CreateRefreshToken(ctx, f.refresh("z1", "famZ", exp)))
-	must(t, s.RotateRefreshToken(ctx, "z1", f.refresh("z2", "famZ", exp), t1, 0))
-	err = s.RotateRefreshToken(ctx, "z1", f.refresh("z3", "famZ", exp), t1, 0)
+	must(t, s.RotateRefreshToken(ctx, "z1", f.refresh("z2", "famZ", exp), f.accessFor("z2"), t1, 0))
+	err = s.RotateRefreshToken(ctx, "z1", f.refresh("z3", "famZ", exp), f.accessFor("z3"), t1, 0)
 	wantErr(t, "repeat without a window", err, storage.ErrReused)
+	noAccess(t, s, "at-z3")
 }
 
 // testRefreshRetriesConcurrent: retries of one token racing within the
@@ -372,9 +409,9 @@ func testRefreshRetriesConcurrent(t *testing.T, s storage.Storage) {
 	exp := base.Add(24 * time.Hour)
 	t1 := base.Add(time.Hour)
 	must(t, s.CreateRefreshToken(ctx, f.refresh("c1", "famC", exp)))
-	must(t, s.RotateRefreshToken(ctx, "c1", f.refresh("c2", "famC", exp), t1, time.Minute))
+	must(t, s.RotateRefreshToken(ctx, "c1", f.refresh("c2", "famC", exp), f.accessFor("c2"), t1, time.Minute))
 	errs := race(concurrency, func(i int) error {
-		return s.RotateRefreshToken(ctx, "c1", f.refresh(fmt.Sprintf("retry%d", i), "famC", exp), t1.Add(time.Second), time.Minute)
+		return s.RotateRefreshToken(ctx, "c1", f.refresh(fmt.Sprintf("retry%d", i), "famC", exp), f.accessFor(fmt.Sprintf("retry%d", i)), t1.Add(time.Second), time.Minute)
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -387,6 +424,7 @@ func testRefreshRetriesConcurrent(t *testing.T, s storage.Storage) {
 	for i := range errs {
 		got, err := s.GetRefreshToken(ctx, fmt.Sprintf("retry%d", i))
 		must(t, err)
+		accessIn(t, s, fmt.Sprintf("at-retry%d", i), "famC")
 		if got.RevokedAt.IsZero() {
 			live++
 			equal(t, "the live successor is the one the old token names", old.SuccessorHash, got.IDHash)

@@ -188,10 +188,10 @@ func testTxReuseStaysRevoked(t *testing.T, s storage.Storage) {
 	f := newGrantFixture(t, s)
 	must(t, s.CreateRefreshToken(ctx, f.refresh("rt1", "famR", base.Add(24*time.Hour))))
 	t1 := base.Add(time.Minute)
-	must(t, s.RotateRefreshToken(ctx, "rt1", f.refresh("rt2", "famR", base.Add(24*time.Hour)), t1, 0))
+	must(t, s.RotateRefreshToken(ctx, "rt1", f.refresh("rt2", "famR", base.Add(24*time.Hour)), f.accessFor("rt2"), t1, 0))
 	t2 := t1.Add(time.Minute)
 	err := s.InTx(ctx, func(tx storage.Storage) error {
-		return tx.RotateRefreshToken(ctx, "rt1", f.refresh("rt3", "famR", base.Add(24*time.Hour)), t2, 0)
+		return tx.RotateRefreshToken(ctx, "rt1", f.refresh("rt3", "famR", base.Add(24*time.Hour)), f.accessFor("rt3"), t2, 0)
 	})
 	wantErr(t, "rotating a rotated token in a transaction", err, storage.ErrReused)
 	rt2, err := s.GetRefreshToken(ctx, "rt2")
