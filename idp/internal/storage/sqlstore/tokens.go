@@ -234,11 +234,12 @@ RETURNING family_id, device`
 // rotateInOneStatementSQL is rotateRefreshTokenSQL and the inserts of the
 // successor and the access token in the old token's family, as one
 // statement (PostgreSQL's data-modifying WITH: dialect.rotateInOneStatement):
-// atomic on its own, and one round trip instead of a transaction's four.
+// atomic on its own, and one round trip instead of a transaction's five.
 // It returns the family, or no row when the token is not rotatable as it
 // is — then nothing was written. A concurrent caller's UPDATE waits on the
 // row lock and, READ COMMITTED, re-checks its row once the first commits:
-// rotated, so no row. Arguments: rotateInOneStatementArgs.
+// rotated, so no row, and its transaction judges it a retry (or reuse).
+// Arguments: rotateInOneStatementArgs.
 var rotateInOneStatementSQL = `WITH old AS (` + rotateRefreshTokenSQL + `),
 successor AS (INSERT INTO refresh_tokens (` + refreshTokenInsertColumns + `)
 	SELECT $3, old.family_id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, COALESCE(NULLIF($14, ''), old.device)
