@@ -402,33 +402,40 @@ func testRefreshReuseWindow(t *testing.T, s storage.Storage) {
 
 // testRefreshRetriesConcurrent: retries of one token racing within the
 // window all succeed (they serialize on the token), and exactly one
-// successor — the last — is live; the family stands.
+// successor — the last — is live; the family stands. So do first
+// rotations racing: the one that rotates first is the others' original.
 func testRefreshRetriesConcurrent(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	f := newGrantFixture(t, s)
 	exp := base.Add(24 * time.Hour)
 	t1 := base.Add(time.Hour)
-	must(t, s.CreateRefreshToken(ctx, f.refresh("c1", "famC", exp)))
-	must(t, s.RotateRefreshToken(ctx, "c1", f.refresh("c2", "famC", exp), f.accessFor("c2"), t1, time.Minute))
-	errs := race(concurrency, func(i int) error {
-		return s.RotateRefreshToken(ctx, "c1", f.refresh(fmt.Sprintf("retry%d", i), "famC", exp), f.accessFor(fmt.Sprintf("retry%d", i)), t1.Add(time.Second), time.Minute)
-	})
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("retry %d: %v", i, err)
+	for _, rotatedBefore := range []bool{true, false} {
+		old, family := fmt.Sprintf("c-%t", rotatedBefore), fmt.Sprintf("fam-%t", rotatedBefore)
+		must(t, s.CreateRefreshToken(ctx, f.refresh(old, family, exp)))
+		if rotatedBefore {
+			must(t, s.RotateRefreshToken(ctx, old, f.refresh(old+"-next", family, exp), f.accessFor(old+"-next"), t1, time.Minute))
 		}
-	}
-	old, err := s.GetRefreshToken(ctx, "c1")
-	must(t, err)
-	live := 0
-	for i := range errs {
-		got, err := s.GetRefreshToken(ctx, fmt.Sprintf("retry%d", i))
+		next := func(i int) string { return fmt.Sprintf("%s-retry%d", old, i) }
+		errs := race(concurrency, func(i int) error {
+			return s.RotateRefreshToken(ctx, old, f.refresh(next(i), family, exp), f.accessFor(next(i)), t1.Add(time.Second), time.Minute)
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("%s: retry %d: %v", old, i, err)
+			}
+		}
+		got, err := s.GetRefreshToken(ctx, old)
 		must(t, err)
-		accessIn(t, s, fmt.Sprintf("at-retry%d", i), "famC")
-		if got.RevokedAt.IsZero() {
-			live++
-			equal(t, "the live successor is the one the old token names", old.SuccessorHash, got.IDHash)
+		live := 0
+		for i := range errs {
+			succ, err := s.GetRefreshToken(ctx, next(i))
+			must(t, err)
+			accessIn(t, s, "at-"+next(i), family)
+			if succ.RevokedAt.IsZero() {
+				live++
+				equal(t, old+": the live successor is the one the old token names", got.SuccessorHash, succ.IDHash)
+			}
 		}
+		equal(t, old+": live successors after concurrent retries", live, 1)
 	}
-	equal(t, "live successors after concurrent retries", live, 1)
 }
