@@ -2,6 +2,7 @@ package matching
 
 import (
 	"github.com/test-go/testify/assert"
+	"strings"
 	"testing"
 
 	"github.com/trustelem/zxcvbn/match"
@@ -10,20 +11,20 @@ import (
 func Test_dictionaryMatch(t *testing.T) {
 	dm := dictionaryMatch{
 		rankedDictionaries: map[string]rankedDictionnary{
-			"d1": rankedDictionnary{
+			"d1": newRankedDict(map[string]int{
 				"motherboard": 1,
 				"mother":      2,
 				"board":       3,
 				"abcd":        4,
 				"cdef":        5,
-			},
-			"d2": rankedDictionnary{
+			}),
+			"d2": newRankedDict(map[string]int{
 				"z":          1,
 				"8":          2,
 				"99":         3,
 				"$":          4,
 				"asdf1234&*": 5,
-			},
+			}),
 		},
 	}
 	tests := []struct {
@@ -137,7 +138,7 @@ func Test_dictionaryMatch(t *testing.T) {
 
 	// matches against all words in provided dictionaries
 	for name, dict := range dm.rankedDictionaries {
-		for word, rank := range dict {
+		for word, rank := range entries(dict) {
 			if word == "motherboard" {
 				// skip words that contain others
 				continue
@@ -199,4 +200,38 @@ func Test_defaultdictionary(t *testing.T) {
 			J:              5,
 		},
 	}, filtered)
+}
+
+// entries returns the words of d with their ranks.
+func entries(d rankedDictionnary) map[string]int {
+	m := make(map[string]int, len(d.ends))
+	for k := range d.ends {
+		m[d.word(k)] = int(d.ranks[k])
+	}
+	return m
+}
+
+// Test_buildRankedDict checks the packed form against upstream's map
+// construction: lowercased words, and a later duplicate's rank wins.
+func Test_buildRankedDict(t *testing.T) {
+	list := []string{"Mother", "board", "", "mother", "zebra", "BOARD", "a", "ab", "b"}
+	want := make(map[string]int)
+	for i, v := range list {
+		want[strings.ToLower(v)] = i + 1
+	}
+	d := buildRankedDict(list)
+	assert.Equal(t, want, entries(d))
+	for _, w := range []string{"Mother", "aa", "abc", "c", "zebras", "zebr", "boards"} {
+		rank, ok := d.rank(w)
+		assert.False(t, ok, w)
+		assert.Equal(t, 0, rank, w)
+	}
+	for w, r := range want {
+		rank, ok := d.rank(w)
+		assert.True(t, ok, w)
+		assert.Equal(t, r, rank, w)
+	}
+
+	_, ok := buildRankedDict(nil).rank("a")
+	assert.False(t, ok)
 }

@@ -94,15 +94,15 @@ func Test_l33tMatch(t *testing.T) {
 	lm := l33tMatch{
 		dm: dictionaryMatch{
 			rankedDictionaries: map[string]rankedDictionnary{
-				"words": rankedDictionnary{
+				"words": newRankedDict(map[string]int{
 					"aac":       1,
 					"password":  3,
 					"paassword": 4,
 					"asdf0":     5,
-				},
-				"words2": rankedDictionnary{
+				}),
+				"words2": newRankedDict(map[string]int{
 					"cgo": 1,
-				},
+				}),
 			},
 		},
 		table: testl33tTable,

@@ -5,6 +5,7 @@ import (
 	"github.com/trustelem/zxcvbn/frequency"
 	"github.com/trustelem/zxcvbn/match"
 	"regexp"
+	"strings"
 )
 
 func Omnimatch(password string, userInputs []string) (matches []*match.Match) {
@@ -59,7 +60,7 @@ var (
 func loadDefaultDictionnaries() dictionaryMatch {
 	rd := make(map[string]rankedDictionnary)
 	for n, list := range frequency.FrequencyLists {
-		rd[n] = buildRankedDict(list)
+		rd[n] = buildRankedDict(strings.Split(list, "\n"))
 	}
 	return dictionaryMatch{
 		rankedDictionaries: rd,

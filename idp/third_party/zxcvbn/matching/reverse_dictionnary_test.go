@@ -11,12 +11,12 @@ func Test_reverseDictionnaryMatch(t *testing.T) {
 	rdm := reverseDictionnaryMatch{
 		dm: dictionaryMatch{
 			rankedDictionaries: map[string]rankedDictionnary{
-				"d1": rankedDictionnary{
+				"d1": newRankedDict(map[string]int{
 					"123": 1,
 					"321": 2,
 					"456": 3,
 					"654": 4,
-				},
+				}),
 			},
 		},
 	}
