@@ -14,6 +14,9 @@ COPY go.work go.work.sum* ./
 COPY idp/go.mod idp/go.sum* idp/
 COPY shared/go.mod shared/go.sum* shared/
 COPY migrations/go.mod migrations/go.sum* migrations/
+# idp/go.mod replaces zxcvbn with this fork (see its FORK.md); the module
+# graph cannot be loaded without its go.mod.
+COPY idp/third_party/zxcvbn/go.mod idp/third_party/zxcvbn/go.sum idp/third_party/zxcvbn/
 RUN go work edit -dropuse=./adminapp
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 
