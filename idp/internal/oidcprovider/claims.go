@@ -138,9 +138,10 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 //
 // The caller is the client this request authenticated (read once per
 // request, see Storage.client); the token, its user and the user's roles
-// are read together, as for userinfo. All of it is read on every request,
-// so a revoked token, a disabled user or a removed client takes effect at
-// once.
+// are read together, as for userinfo, and mostly in the same statement as
+// the caller (Storage.accessTokenUser). All of it is read on every
+// request, so a revoked token, a disabled user or a removed client takes
+// effect at once.
 func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, callerID string) error {
 	caller, err := s.client(ctx, callerID)
 	if err != nil {
@@ -149,7 +150,7 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if caller.Public || tokenID == "" {
 		return errTokenInactive
 	}
-	t, u, err := s.store.GetAccessTokenUser(ctx, tokenID)
+	t, u, err := s.accessTokenUser(ctx, tokenID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return errTokenInactive
 	}

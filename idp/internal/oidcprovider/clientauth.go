@@ -2,6 +2,8 @@ package oidcprovider
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/password"
@@ -49,6 +52,16 @@ type clientAuthCall struct {
 	read   bool
 	id     string
 	client storage.Client
+	// tokenID: the access token with this id was read along with the
+	// client (introspection: clientAuthGuard's tokenID), token and user as
+	// GetAccessTokenUser reads them, token the zero AccessToken when there
+	// is none. The id comes from the request's token unverified, so the
+	// row is only a lookup made early: accessTokenUser hands it out for
+	// the token id op verified and for no other. Like the client, it lives
+	// as long as the request.
+	tokenID string
+	token   storage.AccessToken
+	user    storage.User
 }
 
 type clientAuthCtxKey struct{}
@@ -79,6 +92,20 @@ func (s *Storage) client(ctx context.Context, id string) (storage.Client, error)
 	return c, err
 }
 
+// accessTokenUser reads access token id with its user and roles
+// (GetAccessTokenUser), or takes them from this request's clientAuthCall
+// when clientAuthGuard read that same id along with the client.
+func (s *Storage) accessTokenUser(ctx context.Context, id string) (storage.AccessToken, storage.User, error) {
+	call, _ := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall)
+	if call != nil && call.tokenID != "" && call.tokenID == id {
+		if call.token.ID == "" {
+			return storage.AccessToken{}, storage.User{}, fmt.Errorf("access token: %w", storage.ErrNotFound)
+		}
+		return call.token, call.user, nil
+	}
+	return s.store.GetAccessTokenUser(ctx, id)
+}
+
 // clientAuthGuard throttles failed client authentication per source
 // address, like failed sign-ins are throttled: a request that presents a
 // client secret from a source with too many recent failures is refused
@@ -94,7 +121,11 @@ func (s *Storage) client(ctx context.Context, id string) (storage.Client, error)
 // secret is wrong" (and page someone, or rotate it) although nothing was
 // checked. RFC 6585 §4 defines 429 with Retry-After for exactly this case,
 // and HTTP clients back off on it.
-func (p *Provider) clientAuthGuard(next http.Handler) http.Handler {
+//
+// tokenID, when not nil, names an access token the endpoint will look up
+// (introspection: introspectedTokenID); it is read in the same statement
+// as the client and the counter, and kept on the request's clientAuthCall.
+func (p *Provider) clientAuthGuard(next http.Handler, tokenID func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)
 		if !p.parseOAuthForm(w, r) {
@@ -104,13 +135,17 @@ func (p *Provider) clientAuthGuard(next http.Handler) http.Handler {
 		src := sourceAddr(r)
 		call := &clientAuthCall{}
 		if src != "" && presentsSecret(r) {
-			// The source's counter and the client it names, in one read:
-			// op's lookups of that client in this request take it from
-			// call (Storage.client).
-			id := presentedClientID(r)
-			c, th, err := p.storage.store.GetClientThrottle(ctx, id, ClientAuthKey(src))
+			// The source's counter, the client it names and the token
+			// asked about, in one read: op's lookups of that client in
+			// this request take it from call (Storage.client), and so
+			// does the token's lookup (Storage.accessTokenUser).
+			id, tid := presentedClientID(r), ""
+			if tokenID != nil {
+				tid = tokenID(r)
+			}
+			c, th, tok, u, err := p.storage.store.GetClientThrottleToken(ctx, id, ClientAuthKey(src), tid)
 			if err != nil {
-				p.logger().ErrorContext(ctx, "client authentication: reading throttle", "err", err)
+				p.logger().ErrorContext(ctx, "client authentication: reading client and throttle", "err", err)
 				writeUnavailable(w, storage.RetryAfter, "the server cannot check client credentials now; retry later")
 				return
 			}
@@ -125,6 +160,7 @@ func (p *Provider) clientAuthGuard(next http.Handler) http.Handler {
 			if id != "" {
 				call.read, call.id, call.client = true, id, c
 			}
+			call.tokenID, call.token, call.user = tid, tok, u
 		}
 		cw := &clientAuthWriter{ResponseWriter: w, call: call}
 		next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, clientAuthCtxKey{}, call)))
@@ -156,6 +192,33 @@ func presentedClientID(r *http.Request) string {
 		return id
 	}
 	return r.PostForm.Get("client_id")
+}
+
+// introspectedTokenID is the jti of the token r asks introspection about
+// when that looks like a JWT, our access tokens' form (their jti is the
+// access token's id, see issueAccessToken), and "" otherwise. Nothing is
+// verified here: the id only names the row to read along with the client.
+// op verifies the token afterwards, and the row is used only when op calls
+// SetIntrospectionFromToken with this same id (Storage.accessTokenUser).
+// op decodes the last token value of the whole form, this the first of the
+// body: when the two differ, the ids do and op's id is read anew.
+func introspectedTokenID(r *http.Request) string {
+	header, rest, ok := strings.Cut(r.PostForm.Get("token"), ".")
+	payload, sig, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || header == "" || sig == "" || strings.Contains(sig, ".") {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		JTI string `json:"jti"`
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return ""
+	}
+	return claims.JTI
 }
 
 // sourceAddr is the client's IP address: the connection's peer, which the

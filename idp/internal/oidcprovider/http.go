@@ -20,10 +20,10 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle(PathKeys, p.cors.Handler(http.HandlerFunc(p.jwks)))
 	mux.Handle(PathAuthorize, p.issParam(readOnce(p.authorizeGuard(p.op))))
 	mux.Handle(PathCallback, p.issParam(readOnce(p.callbackGuard(p.op))))
-	mux.Handle(PathToken, p.clientAuthGuard(p.tokenGuard(p.op)))
+	mux.Handle(PathToken, p.clientAuthGuard(p.tokenGuard(p.op), nil))
 	mux.Handle(PathUserinfo, p.userinfoGuard(p.op))
-	mux.Handle(PathIntrospect, p.clientAuthGuard(p.introspectGuard(p.op)))
-	mux.Handle(PathRevoke, p.clientAuthGuard(p.basicChallenge(p.op)))
+	mux.Handle(PathIntrospect, p.clientAuthGuard(p.introspectGuard(p.op), introspectedTokenID))
+	mux.Handle(PathRevoke, p.clientAuthGuard(p.basicChallenge(p.op), nil))
 	mux.Handle(PathEndSession, withIssuer(http.HandlerFunc(p.endSession)))
 	// Offered by op but not by us.
 	mux.Handle("/device_authorization", http.NotFoundHandler())

@@ -443,7 +443,8 @@ func TestOutageAfterRotation(t *testing.T) {
 
 // tokensUnreadable is the real store, except that while armed no token
 // can be read, as if the database went away between the client's
-// authentication and the token's lookup.
+// authentication and the token's lookup (or, for introspection, which
+// reads the token with the client, before that one read).
 type tokensUnreadable struct {
 	storage.Storage
 	armed atomic.Bool
@@ -461,6 +462,15 @@ func (s *tokensUnreadable) GetAccessTokenUser(ctx context.Context, id string) (s
 		return storage.AccessToken{}, storage.User{}, storage.Unavailable(ctx, errors.New("connection lost"))
 	}
 	return s.Storage.GetAccessTokenUser(ctx, id)
+}
+
+// GetClientThrottleToken fails as a whole when it would read a token: the
+// client and the token it reads along with it are one statement.
+func (s *tokensUnreadable) GetClientThrottleToken(ctx context.Context, clientID, key, tokenID string) (storage.Client, storage.Throttle, storage.AccessToken, storage.User, error) {
+	if s.armed.Load() && tokenID != "" {
+		return storage.Client{}, storage.Throttle{}, storage.AccessToken{}, storage.User{}, storage.Unavailable(ctx, errors.New("connection lost"))
+	}
+	return s.Storage.GetClientThrottleToken(ctx, clientID, key, tokenID)
 }
 
 func (s *tokensUnreadable) GetRefreshToken(ctx context.Context, h string) (storage.RefreshToken, error) {

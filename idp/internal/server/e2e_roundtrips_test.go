@@ -20,9 +20,10 @@ import (
 // but for what statementsOnPostgres lists.
 //
 //   - userinfo: the token with its user and the user's roles.
-//   - introspection: the caller with the source's throttle counter
-//     (clientAuthGuard; op's lookups of the caller reuse it), then the
-//     token with its user and roles.
+//   - introspection: the caller with the source's throttle counter and
+//     the token (its jti, read unverified) with its user and roles
+//     (clientAuthGuard; op's lookups of the caller and, once op has
+//     verified the token, of the token reuse them).
 //   - refresh: the caller with the throttle counter; the refresh token
 //     with its user and roles (checkUser and the ID token's and access
 //     token's claims reuse the user); the rotation with the access token
@@ -34,7 +35,7 @@ var statementsPerOperation = map[string]int{
 	"code exchange": 7,
 	"refresh":       7,
 	"userinfo":      1,
-	"introspection": 2,
+	"introspection": 1,
 }
 
 // statementsOnPostgres are the operations PostgreSQL does in fewer round

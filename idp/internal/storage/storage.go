@@ -41,10 +41,12 @@ type Storage interface {
 
 	CreateClient(ctx context.Context, c Client) (Client, error)
 	GetClient(ctx context.Context, id string) (Client, error)
-	// GetClientThrottle is GetClient(clientID) and GetThrottle(key) in one
-	// round trip, for client authentication: the client is the zero Client
-	// (empty ID) when there is none.
-	GetClientThrottle(ctx context.Context, clientID, key string) (Client, Throttle, error)
+	// GetClientThrottleToken is GetClient(clientID), GetThrottle(key) and,
+	// when tokenID is not "", GetAccessTokenUser(tokenID) in one round trip,
+	// for client authentication (introspection also reads the token it is
+	// asked about): whatever is missing is its zero value (empty ID), the
+	// user also when the token's subject is no user.
+	GetClientThrottleToken(ctx context.Context, clientID, key, tokenID string) (Client, Throttle, AccessToken, User, error)
 	ListClients(ctx context.Context) ([]Client, error)
 	UpdateClient(ctx context.Context, id string, fn func(*Client) error) (Client, error)
 	DeleteClient(ctx context.Context, id string) error

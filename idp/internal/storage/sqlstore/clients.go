@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cliniconnects/identity/idp/internal/storage"
 )
@@ -85,26 +86,55 @@ func getClient(ctx context.Context, q querier, id string) (storage.Client, int64
 	return c, version, nil
 }
 
-// getClientThrottleSQL reads a client ($1) and a throttle counter ($2) in
+// clientThrottleColumns are a throttle counter (th) and a client (c), in
+// clientThrottleDest's order.
+var clientThrottleColumns = `th.failures, th.last_failure_at, th.locked_until, ` + qualified("c", clientColumns)
+
+// clientThrottleDest are the scan destinations of clientThrottleColumns.
+func clientThrottleDest(th *storage.Throttle, c *storage.Client, version *int64) []any {
+	return append([]any{&th.Failures, timeCol{&th.LastFailureAt}, timeCol{&th.LockedUntil}}, clientDest(c, version)...)
+}
+
+// clientThrottleFrom reads a client ($1) and a throttle counter ($2) in
 // one row, off a one-row table so that either may be missing: the missing
 // side's columns are NULL.
-var getClientThrottleSQL = `SELECT th.failures, th.last_failure_at, th.locked_until, ` +
-	qualified("c", clientColumns) + `
+const clientThrottleFrom = `
 FROM (SELECT 1 AS one) one
 	LEFT JOIN throttles th ON th.throttle_key = $2
 	LEFT JOIN clients c ON c.id = $1`
 
-// GetClientThrottle is GetClient(clientID) and GetThrottle(key) in one
-// statement: the client is the zero Client (empty ID) when there is none.
-func (s *Store) GetClientThrottle(ctx context.Context, clientID, key string) (storage.Client, storage.Throttle, error) {
+var getClientThrottleSQL = `SELECT ` + clientThrottleColumns + clientThrottleFrom
+
+// getClientThrottleTokenSQL adds an access token ($3) to
+// getClientThrottleSQL's row, with what getAccessTokenUserSQL reads with
+// it; its columns are NULL when there is no such token.
+var getClientThrottleTokenSQL = `SELECT ` + clientThrottleColumns + `, ` + accessTokenUserColumns + clientThrottleFrom + `
+	LEFT JOIN access_tokens t ON t.id = $3
+	` + accessTokenUserJoins
+
+// GetClientThrottleToken is GetClient(clientID), GetThrottle(key) and,
+// when tokenID is not "", GetAccessTokenUser(tokenID) in one statement.
+// Whatever is missing is its zero value (empty ID). Without a token id
+// the token's joins are left out of the statement rather than probed with
+// "": the token endpoint, which reads none, pays nothing for them.
+func (s *Store) GetClientThrottleToken(ctx context.Context, clientID, key, tokenID string) (storage.Client, storage.Throttle, storage.AccessToken, storage.User, error) {
 	var c storage.Client
 	var version int64
 	th := storage.Throttle{Key: key}
-	dest := append([]any{&th.Failures, timeCol{&th.LastFailureAt}, timeCol{&th.LockedUntil}}, clientDest(&c, &version)...)
-	if err := s.q.QueryRowContext(ctx, getClientThrottleSQL, clientID, key).Scan(orZero(dest)...); err != nil {
-		return storage.Client{}, storage.Throttle{}, fmt.Errorf("get client and throttle: %w", err)
+	var t storage.AccessToken
+	var familyRevoked time.Time
+	var u storage.User
+	query, args, dest := getClientThrottleSQL, []any{clientID, key}, clientThrottleDest(&th, &c, &version)
+	if tokenID != "" {
+		query, args = getClientThrottleTokenSQL, append(args, tokenID)
+		dest = append(dest, accessTokenUserDest(&t, &familyRevoked, &u)...)
 	}
-	return c, th, nil
+	if err := s.q.QueryRowContext(ctx, query, args...).Scan(orZero(dest)...); err != nil {
+		return storage.Client{}, storage.Throttle{}, storage.AccessToken{}, storage.User{},
+			fmt.Errorf("get client, throttle and access token: %w", err)
+	}
+	t, u = accessTokenUser(t, familyRevoked, u)
+	return c, th, t, u, nil
 }
 
 func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {

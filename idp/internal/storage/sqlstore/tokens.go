@@ -44,11 +44,49 @@ func (s *Store) insertAccessToken(ctx context.Context, q querier, t storage.Acce
 	return nil
 }
 
-// getAccessTokenSQL reads the token and when its family was revoked: a
-// token stored concurrently with (after) the revocation of its family has
-// no revoked_at of its own and is dead all the same.
-const getAccessTokenSQL = `SELECT t.id, t.family_id, t.client_id, t.subject, t.audience, t.scopes,
-	t.created_at, t.expires_at, t.revoked_at, f.revoked_at
+// accessTokenReadColumns are what every access token query reads, in
+// accessTokenDest's order: the token (t) and when its family was revoked
+// (f). A token stored concurrently with (after) the revocation of its
+// family has no revoked_at of its own and is dead all the same.
+var accessTokenReadColumns = qualified("t", accessTokenColumns) + `, f.revoked_at`
+
+// accessTokenDest are the scan destinations of accessTokenReadColumns.
+func accessTokenDest(t *storage.AccessToken, familyRevoked *time.Time) []any {
+	return []any{&t.ID, &t.FamilyID, &t.ClientID, &t.Subject, listCol[string]{&t.Audience},
+		listCol[string]{&t.Scopes}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, timeCol{&t.RevokedAt},
+		timeCol{familyRevoked}}
+}
+
+// accessTokenUserColumns are accessTokenReadColumns and the subject's user row
+// (u) with its roles, read through accessTokenUserJoins; the user's
+// columns are NULL when the subject is no user.
+var accessTokenUserColumns = accessTokenReadColumns + `, ` + qualified("u", userColumns) + `, ` + rolesOf("u")
+
+// accessTokenUserJoins join the family's revocation and the subject's user
+// to the access token t.
+const accessTokenUserJoins = `LEFT JOIN revoked_families f ON f.family_id = t.family_id
+	LEFT JOIN users u ON u.id = t.subject`
+
+// accessTokenUserDest are the scan destinations of accessTokenUserColumns;
+// the user's take NULL.
+func accessTokenUserDest(t *storage.AccessToken, familyRevoked *time.Time, u *storage.User) []any {
+	return append(accessTokenDest(t, familyRevoked), orZero(append(userDest(u), rolesCol{&u.Roles}))...)
+}
+
+// accessTokenUser is what a read of accessTokenUserColumns returns:
+// RevokedAt is the token's own revocation or else its family's, and the
+// user is the zero User when the subject is no user.
+func accessTokenUser(t storage.AccessToken, familyRevoked time.Time, u storage.User) (storage.AccessToken, storage.User) {
+	if t.RevokedAt.IsZero() {
+		t.RevokedAt = familyRevoked
+	}
+	if u.ID == "" {
+		return t, storage.User{}
+	}
+	return t, u
+}
+
+var getAccessTokenSQL = `SELECT ` + accessTokenReadColumns + `
 FROM access_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
 WHERE t.id = $1`
 
@@ -57,9 +95,7 @@ WHERE t.id = $1`
 func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
 	var t storage.AccessToken
 	var familyRevoked time.Time
-	err := s.q.QueryRowContext(ctx, getAccessTokenSQL, id).Scan(&t.ID, &t.FamilyID, &t.ClientID,
-		&t.Subject, listCol[string]{&t.Audience}, listCol[string]{&t.Scopes}, timeCol{&t.CreatedAt},
-		timeCol{&t.ExpiresAt}, timeCol{&t.RevokedAt}, timeCol{&familyRevoked})
+	err := s.q.QueryRowContext(ctx, getAccessTokenSQL, id).Scan(accessTokenDest(&t, &familyRevoked)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.AccessToken{}, fmt.Errorf("access token: %w", storage.ErrNotFound)
 	}
@@ -73,11 +109,9 @@ func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessTo
 }
 
 // getAccessTokenUserSQL is getAccessTokenSQL and the subject's user row
-// with its roles (NULLs when the subject is no user).
-var getAccessTokenUserSQL = `SELECT t.id, t.family_id, t.client_id, t.subject, t.audience, t.scopes,
-	t.created_at, t.expires_at, t.revoked_at, f.revoked_at, ` + qualified("u", userColumns) + `, ` + rolesOf("u") + `
-FROM access_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
-	LEFT JOIN users u ON u.id = t.subject
+// with its roles.
+var getAccessTokenUserSQL = `SELECT ` + accessTokenUserColumns + `
+FROM access_tokens t ` + accessTokenUserJoins + `
 WHERE t.id = $1`
 
 // GetAccessTokenUser reads the token, its user and the user's roles in one
@@ -86,22 +120,14 @@ func (s *Store) GetAccessTokenUser(ctx context.Context, id string) (storage.Acce
 	var t storage.AccessToken
 	var familyRevoked time.Time
 	var u storage.User
-	dest := append([]any{&t.ID, &t.FamilyID, &t.ClientID, &t.Subject, listCol[string]{&t.Audience},
-		listCol[string]{&t.Scopes}, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, timeCol{&t.RevokedAt},
-		timeCol{&familyRevoked}}, orZero(append(userDest(&u), rolesCol{&u.Roles}))...)
-	err := s.q.QueryRowContext(ctx, getAccessTokenUserSQL, id).Scan(dest...)
+	err := s.q.QueryRowContext(ctx, getAccessTokenUserSQL, id).Scan(accessTokenUserDest(&t, &familyRevoked, &u)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.AccessToken{}, storage.User{}, fmt.Errorf("access token: %w", storage.ErrNotFound)
 	}
 	if err != nil {
 		return storage.AccessToken{}, storage.User{}, fmt.Errorf("get access token and user: %w", err)
 	}
-	if t.RevokedAt.IsZero() {
-		t.RevokedAt = familyRevoked
-	}
-	if u.ID == "" {
-		return t, storage.User{}, nil
-	}
+	t, u = accessTokenUser(t, familyRevoked, u)
 	return t, u, nil
 }
 

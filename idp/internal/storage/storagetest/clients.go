@@ -100,8 +100,8 @@ func testClientDeleteCascades(t *testing.T, s storage.Storage) {
 	must(t, err)
 }
 
-// testClientThrottle: GetClientThrottle reads what GetClient and
-// GetThrottle read, whichever of the two exists.
+// testClientThrottle: GetClientThrottleToken without a token reads what
+// GetClient and GetThrottle read, whichever of the two exists.
 func testClientThrottle(t *testing.T, s storage.Storage) {
 	ctx := t.Context()
 	c := createClient(t, s, "sched")
@@ -123,17 +123,95 @@ func testClientThrottle(t *testing.T, s storage.Storage) {
 		{"nobody", "src:none", storage.Client{}, storage.Throttle{Key: "src:none"}},
 		{"", "", storage.Client{}, storage.Throttle{}},
 	} {
-		got, th, err := s.GetClientThrottle(ctx, tc.client, tc.key)
+		name := "GetClientThrottleToken(" + tc.client + ", " + tc.key + ", \"\")"
+		got, th, tok, u, err := s.GetClientThrottleToken(ctx, tc.client, tc.key, "")
 		must(t, err)
-		equal(t, "GetClientThrottle("+tc.client+", "+tc.key+") client", got, tc.want)
-		equal(t, "GetClientThrottle("+tc.client+", "+tc.key+") throttle", th, tc.wantTh)
+		equal(t, name+" client", got, tc.want)
+		equal(t, name+" throttle", th, tc.wantTh)
+		equal(t, name+" token", tok, storage.AccessToken{})
+		equal(t, name+" user", u, storage.User{})
 		if tc.want.ID != "" {
 			want, err := s.GetClient(ctx, tc.client)
 			must(t, err)
-			equal(t, "GetClientThrottle client as GetClient", got, want)
+			equal(t, name+" client as GetClient", got, want)
 		}
 		wantTh, err := s.GetThrottle(ctx, tc.key)
 		must(t, err)
-		equal(t, "GetClientThrottle throttle as GetThrottle", th, wantTh)
+		equal(t, name+" throttle as GetThrottle", th, wantTh)
 	}
+}
+
+// testClientThrottleToken: GetClientThrottleToken with a token id reads
+// what GetClient, GetThrottle and GetAccessTokenUser read, for every mix
+// of a missing client, a missing token, a revoked family and a subject
+// that is no user.
+func testClientThrottleToken(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	_, err := s.UpdateUser(ctx, f.user.ID, 0, func(u *storage.User) error {
+		u.Roles = []storage.Role{storage.RoleAdmin, storage.RoleAssigningManager}
+		return nil
+	})
+	must(t, err)
+	live := f.access("at-live", "fam1", base.Add(time.Hour))
+	must(t, s.CreateAccessToken(ctx, live))
+	// Stored after its family's revocation: no revoked_at of its own.
+	must(t, s.RevokeFamily(ctx, "fam-revoked", base.Add(time.Minute)))
+	must(t, s.CreateAccessToken(ctx, f.access("at-family-revoked", "fam-revoked", base.Add(time.Hour))))
+	own := f.access("at-own-revoked", "fam2", base.Add(time.Hour))
+	own.RevokedAt = base.Add(2 * time.Minute)
+	must(t, s.CreateAccessToken(ctx, own))
+	ghost := f.access("at-ghost", "fam3", base.Add(time.Hour))
+	ghost.Subject = "deleted-user"
+	must(t, s.CreateAccessToken(ctx, ghost))
+	must(t, s.CreateAccessToken(ctx, storage.AccessToken{ID: "at-service", ClientID: f.client.ID,
+		Subject: f.client.ID, Scopes: []string{"admin"}, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	locked := failureAt(base, 1)
+	_, err = s.RecordFailure(ctx, "src:locked", locked)
+	must(t, err)
+
+	for _, client := range []string{f.client.ID, "nobody"} {
+		for _, key := range []string{"src:locked", "src:none"} {
+			for _, token := range []string{"at-live", "at-family-revoked", "at-own-revoked", "at-ghost", "at-service", "nope"} {
+				name := "GetClientThrottleToken(" + client + ", " + key + ", " + token + ")"
+				c, th, tok, u, err := s.GetClientThrottleToken(ctx, client, key, token)
+				must(t, err)
+				wantC, err := s.GetClient(ctx, client)
+				if errors.Is(err, storage.ErrNotFound) {
+					wantC, err = storage.Client{}, nil
+				}
+				must(t, err)
+				equal(t, name+" client as GetClient", c, wantC)
+				wantTh, err := s.GetThrottle(ctx, key)
+				must(t, err)
+				equal(t, name+" throttle as GetThrottle", th, wantTh)
+				wantT, wantU, err := s.GetAccessTokenUser(ctx, token)
+				if errors.Is(err, storage.ErrNotFound) {
+					wantT, wantU, err = storage.AccessToken{}, storage.User{}, nil
+				}
+				must(t, err)
+				equal(t, name+" token as GetAccessTokenUser", tok, wantT)
+				equal(t, name+" user as GetAccessTokenUser", u, wantU)
+			}
+		}
+	}
+
+	// What GetAccessTokenUser reads, spelled out, so that the comparison
+	// above cannot pass on two equally wrong reads.
+	_, _, tok, u, err := s.GetClientThrottleToken(ctx, f.client.ID, "src:none", "at-live")
+	must(t, err)
+	equal(t, "live token", tok, live)
+	equal(t, "live token's user roles", u.Roles, []storage.Role{storage.RoleAdmin, storage.RoleAssigningManager})
+	equal(t, "live token's user", u.ID, f.user.ID)
+	_, _, tok, _, err = s.GetClientThrottleToken(ctx, "nobody", "src:none", "at-family-revoked")
+	must(t, err)
+	equal(t, "token stored in a revoked family: RevokedAt", tok.RevokedAt, base.Add(time.Minute))
+	_, _, tok, u, err = s.GetClientThrottleToken(ctx, f.client.ID, "src:locked", "at-ghost")
+	must(t, err)
+	equal(t, "token of no user", tok, ghost)
+	equal(t, "token of no user: user", u, storage.User{})
+	_, _, tok, u, err = s.GetClientThrottleToken(ctx, f.client.ID, "src:locked", "nope")
+	must(t, err)
+	equal(t, "unknown token", tok, storage.AccessToken{})
+	equal(t, "unknown token: user", u, storage.User{})
 }

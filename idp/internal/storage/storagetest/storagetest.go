@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"ClientCRUD", testClientCRUD},
 		{"ClientDeleteCascades", testClientDeleteCascades},
 		{"ClientThrottle", testClientThrottle},
+		{"ClientThrottleToken", testClientThrottleToken},
 		{"AuthRequestLifecycle", testAuthRequestLifecycle},
 		{"AuthRequestRejects", testAuthRequestRejects},
 		{"AuthRequestClient", testAuthRequestClient},
