@@ -8,7 +8,7 @@ import (
 	"github.com/cliniconnects/identity/idp/internal/password"
 )
 
-// tuneGC sets serve's GC defaults (GOGC=300, a soft memory limit of
+// tuneGC sets serve's GC defaults (GOGC=200, a soft memory limit of
 // 64 MiB plus three times the hashing bound's memory) and leaves an operator's
 // GOGC and GOMEMLIMIT alone.
 func TestTuneGC(t *testing.T) {
@@ -24,10 +24,10 @@ func TestTuneGC(t *testing.T) {
 	debug.SetMemoryLimit(noLimit)
 	gogc, limit := tuneGC(func(string) string { return "" })
 	wantLimit := int64(64<<20) + 3*int64(password.CurrentBound().Concurrency)*int64(password.DefaultParams.Memory)<<10
-	if p, l := current(); p != 300 || l != wantLimit {
-		t.Errorf("defaults: GOGC %d, limit %d; want 300, %d", p, l, wantLimit)
+	if p, l := current(); p != 200 || l != wantLimit {
+		t.Errorf("defaults: GOGC %d, limit %d; want 200, %d", p, l, wantLimit)
 	}
-	if gogc != "300" || !strings.HasSuffix(limit, " MiB") {
+	if gogc != "200" || !strings.HasSuffix(limit, " MiB") {
 		t.Errorf("defaults said %q, %q", gogc, limit)
 	}
 

@@ -100,22 +100,26 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 
 // GC defaults of `idp serve`, unless GOGC or GOMEMLIMIT is set.
 const (
-	gcPercent = 300
+	gcPercent = 200
 	// gcBaseLimit is the soft memory limit besides the hashes' memory.
 	gcBaseLimit = 64 << 20
 )
 
 // tuneGC spaces garbage collections out and bounds the heap, and says
 // what is in force. Each argon2id hash allocates its m (19 MiB) afresh,
-// and with Go's default (GOGC=100) over a live heap of about 12 MiB
-// nearly every sign-in started a collection: a CPU profile of 8 clients
-// signing in had the collector at 5–7 % of all CPU and zeroing freshly
-// faulted pages at 12 %. At GOGC=300 the collector is about 4 % and the
-// zeroing 6 %. A soft memory limit of 64 MiB plus three times the hashing
-// bound's memory keeps the heap bounded when a flood fills the slots (the
-// collector then runs as often as it must); a tighter one (twice) had the
-// collector and the scavenger working as hard as at the default. An
-// operator's GOGC or GOMEMLIMIT wins.
+// and with Go's default (GOGC=100) nearly every sign-in started a
+// collection. The soft memory limit — 64 MiB plus three times the hashing
+// bound's memory — keeps the heap bounded when a flood fills the slots
+// (the collector then runs as often as it must). GOGC=200 is the largest
+// setting whose paced goal, three times a live heap of a few MiB plus
+// every hashing slot's 19 MiB, stays under that limit: the limit then
+// paces nothing outside a flood. When it did (GOGC=300 once zxcvbn's
+// dictionaries left the heap, or GOGC=off), each hash's allocation went
+// over the limit, the runtime handed free pages back to the OS and the
+// next hash faulted them in again: 8 clients signing in spent 29–33 ms
+// per hash instead of 23, and lower settings (GOGC=100, 150) had the
+// background scavenger do the same. An operator's GOGC or GOMEMLIMIT
+// wins.
 func tuneGC(getenv func(string) string) (gogc, limit string) {
 	gogc, limit = "GOGC="+getenv("GOGC"), "GOMEMLIMIT="+getenv("GOMEMLIMIT")
 	if getenv("GOGC") == "" {
