@@ -72,6 +72,7 @@ func TestCheckRejects(t *testing.T) {
 		{"contains product", "cliniconnects is my favourite portal", maria, CodeContainsProduct},
 		{"contains product, other case", "orbit CLINICONNECTS velvet lantern", Context{}, CodeContainsProduct},
 		{"too guessable: repeated word", "passwordpassword123", maria, CodeTooGuessable},
+		{"too guessable: two common passwords", "baseballfootball", maria, CodeTooGuessable},
 		{"too guessable: one character", strings.Repeat("a", 20), maria, CodeTooGuessable},
 		{"too guessable: keyboard walk", "qwertyuiopasdfghjkl", maria, CodeTooGuessable},
 		{"too guessable: digits", "1234567890123456", maria, CodeTooGuessable},
