@@ -60,7 +60,7 @@ func accessTokenDest(t *storage.AccessToken, familyRevoked *time.Time) []any {
 // accessTokenUserColumns are accessTokenReadColumns and the subject's user row
 // (u) with its roles, read through accessTokenUserJoins; the user's
 // columns are NULL when the subject is no user.
-var accessTokenUserColumns = accessTokenReadColumns + `, ` + qualified("u", userColumns) + `, ` + rolesOf("u")
+var accessTokenUserColumns = accessTokenReadColumns + `, ` + joinedUserColumns
 
 // accessTokenUserJoins join the family's revocation and the subject's user
 // to the access token t.
@@ -70,7 +70,7 @@ const accessTokenUserJoins = `LEFT JOIN revoked_families f ON f.family_id = t.fa
 // accessTokenUserDest are the scan destinations of accessTokenUserColumns;
 // the user's take NULL.
 func accessTokenUserDest(t *storage.AccessToken, familyRevoked *time.Time, u *storage.User) []any {
-	return append(accessTokenDest(t, familyRevoked), orZero(append(userDest(u), rolesCol{&u.Roles}))...)
+	return append(accessTokenDest(t, familyRevoked), joinedUserDest(u)...)
 }
 
 // accessTokenUser is what a read of accessTokenUserColumns returns:
@@ -80,10 +80,26 @@ func accessTokenUser(t storage.AccessToken, familyRevoked time.Time, u storage.U
 	if t.RevokedAt.IsZero() {
 		t.RevokedAt = familyRevoked
 	}
+	return t, joinedUser(u)
+}
+
+// joinedUserColumns are a user row (u) LEFT JOINed to a token, with its
+// roles; all NULL when there is no such user.
+var joinedUserColumns = qualified("u", userColumns) + `, ` + rolesOf("u")
+
+// joinedUserDest are the scan destinations of joinedUserColumns: NULLs
+// leave u zero.
+func joinedUserDest(u *storage.User) []any {
+	return orZero(append(userDest(u), rolesCol{&u.Roles}))
+}
+
+// joinedUser is u as read through joinedUserDest: the zero User when
+// there was none (its roles aggregate may still have read an empty list).
+func joinedUser(u storage.User) storage.User {
 	if u.ID == "" {
-		return t, storage.User{}
+		return storage.User{}
 	}
-	return t, u
+	return u
 }
 
 var getAccessTokenSQL = `SELECT ` + accessTokenReadColumns + `
@@ -220,7 +236,7 @@ func getRefreshToken(ctx context.Context, q querier, idHash string) (storage.Ref
 
 // getRefreshTokenUserSQL is getRefreshTokenSQL and the token's user row
 // with its roles (NULLs when the user is gone).
-var getRefreshTokenUserSQL = `SELECT ` + refreshTokenColumns + `, ` + qualified("u", userColumns) + `, ` + rolesOf("u") + `
+var getRefreshTokenUserSQL = `SELECT ` + refreshTokenColumns + `, ` + joinedUserColumns + `
 FROM refresh_tokens t LEFT JOIN revoked_families f ON f.family_id = t.family_id
 	LEFT JOIN users u ON u.id = t.user_id
 WHERE t.id_hash = $1`
@@ -231,7 +247,7 @@ func (s *Store) GetRefreshTokenUser(ctx context.Context, idHash string) (storage
 	var t storage.RefreshToken
 	var familyRevoked time.Time
 	var u storage.User
-	dest := append(refreshDest(&t, &familyRevoked), orZero(append(userDest(&u), rolesCol{&u.Roles}))...)
+	dest := append(refreshDest(&t, &familyRevoked), joinedUserDest(&u)...)
 	err := s.q.QueryRowContext(ctx, getRefreshTokenUserSQL, idHash).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.RefreshToken{}, storage.User{}, fmt.Errorf("refresh token: %w", storage.ErrNotFound)
@@ -242,10 +258,7 @@ func (s *Store) GetRefreshTokenUser(ctx context.Context, idHash string) (storage
 	if t.RevokedAt.IsZero() {
 		t.RevokedAt = familyRevoked
 	}
-	if u.ID == "" {
-		return t, storage.User{}, nil
-	}
-	return t, u, nil
+	return t, joinedUser(u), nil
 }
 
 // rotateRefreshTokenSQL lets exactly one caller rotate a token: the row
