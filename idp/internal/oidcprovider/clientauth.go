@@ -64,6 +64,14 @@ type clientAuthCall struct {
 	user    storage.User
 }
 
+// keep records client id, read as c (the zero Client when there is
+// none), as this request's client, unless the request read one already.
+func (call *clientAuthCall) keep(id string, c storage.Client) {
+	if !call.read {
+		call.read, call.id, call.client = true, id, c
+	}
+}
+
 type clientAuthCtxKey struct{}
 
 // markBusy records on the request in ctx that its client secret could not
@@ -86,8 +94,8 @@ func (s *Storage) client(ctx context.Context, id string) (storage.Client, error)
 		return call.client, nil
 	}
 	c, err := s.store.GetClient(ctx, id)
-	if call != nil && !call.read && (err == nil || errors.Is(err, storage.ErrNotFound)) {
-		call.read, call.id, call.client = true, id, c
+	if call != nil && (err == nil || errors.Is(err, storage.ErrNotFound)) {
+		call.keep(id, c)
 	}
 	return c, err
 }
@@ -158,7 +166,7 @@ func (p *Provider) clientAuthGuard(next http.Handler, tokenID func(*http.Request
 				return
 			}
 			if id != "" {
-				call.read, call.id, call.client = true, id, c
+				call.keep(id, c)
 			}
 			call.tokenID, call.token, call.user = tid, tok, u
 		}

@@ -22,8 +22,8 @@ func readOnce(next http.Handler) http.Handler {
 // there. It does nothing outside readOnce and clientAuthGuard, or when
 // the request read a client already.
 func keepClient(ctx context.Context, id string, c storage.Client) {
-	if call, ok := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall); ok && !call.read {
-		call.read, call.id, call.client = true, id, c
+	if call, ok := ctx.Value(clientAuthCtxKey{}).(*clientAuthCall); ok {
+		call.keep(id, c)
 	}
 }
 
