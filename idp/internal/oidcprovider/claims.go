@@ -132,9 +132,10 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	return s.setUserClaims(ctx, info, u, t.Scopes)
 }
 
-// SetIntrospectionFromToken answers introspection. Any authenticated
-// confidential client may introspect (see doc.go); an error makes op
-// answer {"active": false}.
+// SetIntrospectionFromToken answers introspection (Provider.introspect)
+// for the verified token tokenID. Any authenticated confidential client
+// may introspect (see doc.go). errTokenInactive is {"active":false}; any
+// other error means the token could not be checked.
 //
 // The caller is the client this request authenticated (read once per
 // request, see Storage.client); the token, its user and the user's roles
@@ -144,8 +145,11 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 // effect at once.
 func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, callerID string) error {
 	caller, err := s.client(ctx, callerID)
-	if err != nil {
+	if errors.Is(err, storage.ErrNotFound) {
 		return errTokenInactive
+	}
+	if err != nil {
+		return err
 	}
 	if caller.Public || tokenID == "" {
 		return errTokenInactive
@@ -170,7 +174,7 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
 	resp.Subject = t.Subject
 	resp.Audience = t.Audience
-	resp.Issuer = op.IssuerFromContext(ctx)
+	resp.Issuer = s.issuer
 	resp.JWTID = t.ID
 	return nil
 }

@@ -206,10 +206,9 @@ func presentedClientID(r *http.Request) string {
 // when that looks like a JWT, our access tokens' form (their jti is the
 // access token's id, see issueAccessToken), and "" otherwise. Nothing is
 // verified here: the id only names the row to read along with the client.
-// op verifies the token afterwards, and the row is used only when op calls
-// SetIntrospectionFromToken with this same id (Storage.accessTokenUser).
-// op decodes the last token value of the whole form, this the first of the
-// body: when the two differ, the ids do and op's id is read anew.
+// The introspection handler verifies the token afterwards (it takes the
+// same, single, token value), and the row is used only for the id it
+// verified (Storage.accessTokenUser).
 func introspectedTokenID(r *http.Request) string {
 	header, rest, ok := strings.Cut(r.PostForm.Get("token"), ".")
 	payload, sig, ok2 := strings.Cut(rest, ".")

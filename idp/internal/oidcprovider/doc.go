@@ -20,7 +20,10 @@
 //   - Introspection is open to every authenticated confidential client (a
 //     resource server is a confidential client and must be able to check
 //     tokens issued to the front-end clients that call it); public clients
-//     cannot authenticate and so cannot introspect.
+//     cannot authenticate and so cannot introspect. The endpoint is ours,
+//     not op's (introspect.go): the caller is authenticated before the
+//     token's signature is checked, a token that could not be checked is
+//     never answered active:false, and the token parameter is taken once.
 //   - Client secrets the provider generated are checked by SHA-256, older
 //     and operator-chosen ones by argon2id under the process-wide hashing
 //     bound; there is no cache of verified secrets. A secret that could not

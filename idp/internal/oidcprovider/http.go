@@ -22,7 +22,7 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle(PathCallback, p.issParam(readOnce(p.callbackGuard(p.op))))
 	mux.Handle(PathToken, p.clientAuthGuard(p.tokenGuard(p.op), nil))
 	mux.Handle(PathUserinfo, p.userinfoGuard(p.op))
-	mux.Handle(PathIntrospect, p.clientAuthGuard(p.introspectGuard(p.op), introspectedTokenID))
+	mux.Handle(PathIntrospect, p.clientAuthGuard(p.introspectGuard(http.HandlerFunc(p.introspect)), introspectedTokenID))
 	mux.Handle(PathRevoke, p.clientAuthGuard(p.basicChallenge(p.op), nil))
 	mux.Handle(PathEndSession, withIssuer(http.HandlerFunc(p.endSession)))
 	// Offered by op but not by us.
@@ -65,7 +65,7 @@ func (p *Provider) tokenGuard(next http.Handler) http.Handler {
 }
 
 // introspectGuard: no-store, and a failed client authentication answers
-// 401 invalid_client with a Basic challenge instead of op's text.
+// 401 invalid_client with a Basic challenge.
 func (p *Provider) introspectGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		noStore(w)

@@ -16,12 +16,12 @@ import (
 
 // TestIntrospectPrefetch: introspection reads the token named by the
 // request's unverified jti along with the caller (clientAuthGuard), and
-// that row answers only for the token op then verified. A forged token
-// with a live token's jti is inactive although its row was read; a forged
-// token sent beside a genuine revoked one (op introspects the last token
-// value, the guard read the first's jti) does not lend the genuine one
-// its live row; and a revocation or a disabled user shows on the very next
-// introspection.
+// answers from that row only for a token whose signature it then verified.
+// A forged token with a live token's jti is inactive although its row was
+// read; the token parameter is taken once (two values, a value in the
+// query, none at all are 400 invalid_request), so the row read and the
+// token verified are always the same one; and a revocation or a disabled
+// user shows on the very next introspection.
 func TestIntrospectPrefetch(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -47,13 +47,17 @@ func TestIntrospectPrefetch(t *testing.T) {
 				}
 				return m
 			}
-			if m := introspect(live); m["active"] != true {
-				t.Fatalf("the live token: %v, want active", m)
+			// refused answers a request introspection must refuse with
+			// status and OAuth error code.
+			refused := func(name string, r *http.Request, status int, code string) {
+				t.Helper()
+				w := httptest.NewRecorder()
+				e.sw.ServeHTTP(w, r)
+				var m map[string]any
+				if w.Code != status || json.Unmarshal(w.Body.Bytes(), &m) != nil || m["error"] != code || m["active"] != nil {
+					t.Errorf("%s: %d %s, want %d %s", name, w.Code, w.Body, status, code)
+				}
 			}
-			if m := introspect(revoked); m["active"] != false {
-				t.Fatalf("the revoked token: %v, want inactive", m)
-			}
-
 			// The live token's header and payload (its real jti) under a
 			// signature that is not the provider's.
 			parts := strings.Split(live, ".")
@@ -61,11 +65,26 @@ func TestIntrospectPrefetch(t *testing.T) {
 			if m := introspect(forged); m["active"] != false {
 				t.Errorf("forged token with a live jti: %v, want inactive", m)
 			}
-			if m := introspect(forged, revoked); m["active"] != false {
-				t.Errorf("revoked token sent after a forged one with a live jti: %v, want inactive", m)
-			}
-			if m := introspect(revoked, live); m["active"] != true || m["jti"] != jti(t, live) {
-				t.Errorf("live token sent after a revoked one: %v, want active as itself", m)
+			// One token per request: the row read is the token verified.
+			refused("a forged token beside a revoked one", e.formRequest("/oauth/introspect",
+				url.Values{"token": {forged, revoked}}, c), http.StatusBadRequest, "invalid_request")
+			refused("a revoked token beside a live one", e.formRequest("/oauth/introspect",
+				url.Values{"token": {revoked, live}}, c), http.StatusBadRequest, "invalid_request")
+			inQuery := e.formRequest("/oauth/introspect?token="+url.QueryEscape(live), url.Values{}, c)
+			refused("the token in the query", inQuery, http.StatusBadRequest, "invalid_request")
+			inBoth := e.formRequest("/oauth/introspect?token="+url.QueryEscape(revoked), url.Values{"token": {live}}, c)
+			refused("a token in the body and one in the query", inBoth, http.StatusBadRequest, "invalid_request")
+			refused("no token", e.formRequest("/oauth/introspect", url.Values{}, c), http.StatusBadRequest, "invalid_request")
+			get := e.formRequest("/oauth/introspect", url.Values{}, c)
+			get.Method, get.URL.RawQuery = http.MethodGet, "token="+url.QueryEscape(live)
+			refused("GET", get, http.StatusMethodNotAllowed, "invalid_request")
+			// client_secret_post is not offered here (discovery names Basic).
+			post := httptest.NewRequest(http.MethodPost, e.issuer+"/oauth/introspect", strings.NewReader(url.Values{
+				"token": {live}, "client_id": {c.ID}, "client_secret": {c.secret}}.Encode()))
+			post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			refused("client_secret_post", post, http.StatusUnauthorized, "invalid_client")
+			if m := introspect(live); m["active"] != true || m["jti"] != jti(t, live) || m["iss"] != e.issuer || m["sub"] != u.ID {
+				t.Errorf("the live token after the refused requests: %v, want active as itself", m)
 			}
 
 			// Revoked between two introspections: inactive on the next.
