@@ -181,6 +181,7 @@ func New(ctx context.Context, d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	acct.SignInOutcomes = signInObserver(met)
+	signins.Hashes = acct // account is the one writer of users, rehashes included
 	mfa, err := account.NewMFA(acct, d.KEK, signins, cfg.MFARequiredRoles)
 	if err != nil {
 		return nil, err

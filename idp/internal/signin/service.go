@@ -33,6 +33,10 @@ const (
 type Service struct {
 	Store  storage.Storage
 	Hasher password.Hasher
+	// Hashes stores a password hash remade with the current parameters
+	// after a sign-in verified it against an older one (account.Service);
+	// without it such hashes stay as they are.
+	Hashes HashWriter
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// LockAfter consecutive failures lock an account (or an email that has

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cliniconnects/identity/idp/internal/account"
 	"github.com/cliniconnects/identity/idp/internal/password"
 	"github.com/cliniconnects/identity/idp/internal/signin"
 	"github.com/cliniconnects/identity/idp/internal/storage"
@@ -321,6 +322,15 @@ func TestRehashOnParameterChange(t *testing.T) {
 		stronger := cheap
 		stronger.Time = 2
 		f.svc.Hasher = password.Hasher{}.WithParams(stronger)
+
+		// Without a writer of users the old hash stays.
+		if _, err := f.auth("grace@example.com", goodPassword); err != nil {
+			t.Fatalf("Authenticate: %v", err)
+		}
+		if got, err := st.GetUser(ctx, u.ID); err != nil || got.PasswordHash != u.PasswordHash {
+			t.Fatalf("rehashed without a HashWriter: %q, %v", got.PasswordHash, err)
+		}
+		f.svc.Hashes = &account.Service{Store: st}
 
 		if _, err := f.auth("grace@example.com", goodPassword); err != nil {
 			t.Fatalf("Authenticate: %v", err)
