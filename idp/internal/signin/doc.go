@@ -18,7 +18,9 @@
 //   - the audit log of outcomes (audit.go): success, failure, lock and
 //     unlock, with the source address and never a password or an
 //     attempted address;
-//   - rehashing a password whose hash was made with older parameters.
+//   - rehashing a password whose hash was made with older parameters; the
+//     new hash is stored through HashWriter (account, the one writer of
+//     user records).
 //
 // Nothing here logs a password, and emails are logged only as a short hash.
 package signin
