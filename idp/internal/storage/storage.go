@@ -121,6 +121,9 @@ type Storage interface {
 	// of a user and voids every open one-time link of theirs, whatever its
 	// purpose (sign out everywhere, disable, password reset or change, email
 	// change): a link sent before cannot undo what the revocation secured.
+	// The families of the tokens it revokes stay revoked, as with
+	// RevokeFamily: a successor a concurrent refresh stores later reads
+	// back revoked.
 	RevokeUserGrants(ctx context.Context, userID string, now time.Time) error
 
 	CreateSigningKey(ctx context.Context, k SigningKey) error

@@ -482,8 +482,25 @@ func revokeFamily(ctx context.Context, tx querier, familyID string, now time.Tim
 	return nil
 }
 
+// revokeUserFamiliesSQL records the families of the tokens RevokeUserGrants
+// ($1 the user, $2 the time) just revoked in revoked_families
+// (revoked_at = $2 types the parameter on both backends).
+const revokeUserFamiliesSQL = `INSERT INTO revoked_families (family_id, revoked_at)
+	SELECT family_id, revoked_at FROM refresh_tokens WHERE user_id = $1 AND revoked_at = $2
+	UNION SELECT family_id, revoked_at FROM access_tokens WHERE subject = $1 AND family_id <> '' AND revoked_at = $2
+	ON CONFLICT (family_id) DO NOTHING`
+
 // RevokeUserGrants revokes every session, refresh token and access token of
 // the user and voids their open one-time links, in one transaction.
+//
+// It also records the families of the tokens it revokes as revoked
+// (revoked_families), as RevokeFamily does: a refresh rotating while the
+// revocation runs stores its successor in a family the revocation's UPDATE
+// cannot see (on PostgreSQL the UPDATE waits for the rotated row, rechecks
+// that row only, and the successor committed after its snapshot), and a
+// client refreshing in a loop would otherwise keep a live token through a
+// password reset or "sign out everywhere". Recorded, the family reads back
+// revoked, successor included.
 func (s *Store) RevokeUserGrants(ctx context.Context, userID string, now time.Time) error {
 	return s.inTx(ctx, func(tx querier) error {
 		for _, q := range []string{
@@ -491,6 +508,7 @@ func (s *Store) RevokeUserGrants(ctx context.Context, userID string, now time.Ti
 			`UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`,
 			`UPDATE access_tokens SET revoked_at = $2 WHERE subject = $1 AND revoked_at IS NULL`,
 			`UPDATE one_time_tokens SET voided_at = $2 WHERE user_id = $1 AND used_at IS NULL AND voided_at IS NULL`,
+			revokeUserFamiliesSQL,
 		} {
 			if _, err := tx.ExecContext(ctx, q, userID, now); err != nil {
 				return fmt.Errorf("revoke user grants: %w", err)

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"RefreshRotationConcurrent", testRefreshRotationConcurrent},
 		{"RevokeRefreshAndFamily", testRevokeRefreshAndFamily},
 		{"RevokeUserGrants", testRevokeUserGrants},
+		{"RevokeUserGrantsRacingRotation", testRevokeUserGrantsRacingRotation},
 		{"RevokedFamilyLateTokens", testRevokedFamilyLateTokens},
 		{"SigningKeys", testSigningKeys},
 		{"ThrottleCounting", testThrottleCounting},

@@ -278,6 +278,23 @@ func testRevokeUserGrants(t *testing.T, s storage.Storage) {
 	must(t, err)
 	equal(t, "access token RevokedAt", at.RevokedAt, now)
 
+	// A refresh rotating while the revocation ran stores its successor
+	// after it, in the same family: the successor and its access token
+	// read back revoked and cannot be rotated.
+	must(t, s.CreateRefreshToken(ctx, f.refresh("rt2-"+id, "fam-"+id, base.Add(2*time.Hour))))
+	must(t, s.CreateAccessToken(ctx, f.access("at2-"+id, "fam-"+id, base.Add(2*time.Hour))))
+	rt, err = s.GetRefreshToken(ctx, "rt2-"+id)
+	must(t, err)
+	equal(t, "successor stored after the revocation: RevokedAt", rt.RevokedAt, now)
+	_, u, err := s.GetRefreshTokenUser(ctx, "rt2-"+id)
+	must(t, err)
+	equal(t, "successor's user", u.ID, id)
+	at, err = s.GetAccessToken(ctx, "at2-"+id)
+	must(t, err)
+	equal(t, "access token stored after the revocation: RevokedAt", at.RevokedAt, now)
+	err = s.RotateRefreshToken(ctx, "rt2-"+id, f.refresh("rt3-"+id, "fam-"+id, base.Add(3*time.Hour)), f.accessFor("rt3-"+id), now.Add(time.Second), 0)
+	wantErr(t, "rotating a successor stored after the revocation", err, storage.ErrReused)
+
 	id = g.user.ID
 	_, err = s.GetSession(ctx, "s-"+id, now)
 	must(t, err)
@@ -287,6 +304,61 @@ func testRevokeUserGrants(t *testing.T, s storage.Storage) {
 	at, err = s.GetAccessToken(ctx, "at-"+id)
 	must(t, err)
 	equal(t, "bystander access token RevokedAt", at.RevokedAt, time.Time{})
+	must(t, s.RotateRefreshToken(ctx, "rt-"+id, g.refresh("rt2-"+id, "fam-"+id, base.Add(2*time.Hour)), g.accessFor("rt2-"+id), now, 0))
+}
+
+// testRevokeUserGrantsRacingRotation: a rotation still open when the
+// user's grants are revoked commits its successor afterwards (on
+// PostgreSQL the revocation's UPDATE waits for the rotated row and
+// rechecks that row only; the successor is outside its snapshot). The
+// successor and its access token must read back revoked all the same and
+// not rotate: a client refreshing in a loop keeps nothing through a
+// password reset. On SQLite the revocation waits for the write lock and
+// sees the successor.
+func testRevokeUserGrantsRacingRotation(t *testing.T, s storage.Storage) {
+	ctx := t.Context()
+	f := newGrantFixture(t, s)
+	must(t, s.CreateRefreshToken(ctx, f.refresh("race1", "famR", base.Add(24*time.Hour))))
+	rotated, release := make(chan struct{}), make(chan struct{})
+	rotation := make(chan error, 1)
+	go func() {
+		rotation <- s.InTx(ctx, func(tx storage.Storage) error {
+			if err := tx.RotateRefreshToken(ctx, "race1", f.refresh("race2", "famR", base.Add(25*time.Hour)), f.access("race2-at", "", base.Add(2*time.Hour)), base.Add(time.Minute), 0); err != nil {
+				return err
+			}
+			close(rotated)
+			<-release // the revocation starts meanwhile
+			return nil
+		})
+	}()
+	select {
+	case <-rotated:
+	case err := <-rotation:
+		t.Fatalf("rotation: %v", err)
+	}
+	now := base.Add(2 * time.Minute)
+	revoked := make(chan error, 1)
+	go func() { revoked <- s.RevokeUserGrants(ctx, f.user.ID, now) }()
+	// Let the revocation reach the row the rotation holds, then commit.
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	must(t, <-rotation)
+	must(t, <-revoked)
+
+	rt, err := s.GetRefreshToken(ctx, "race2")
+	must(t, err)
+	if rt.RevokedAt.IsZero() {
+		t.Fatal("the successor of a rotation that raced the user's revocation is live")
+	}
+	at, err := s.GetAccessToken(ctx, "race2-at")
+	must(t, err)
+	if at.RevokedAt.IsZero() {
+		t.Error("the access token of a rotation that raced the user's revocation is live")
+	}
+	err = s.RotateRefreshToken(ctx, "race2", f.refresh("race3", "famR", base.Add(26*time.Hour)), f.accessFor("race3"), now.Add(time.Second), 0)
+	if err == nil {
+		t.Error("the successor of a rotation that raced the user's revocation rotated")
+	}
 }
 
 // testRevokedFamilyLateTokens: tokens stored in a family after it was
