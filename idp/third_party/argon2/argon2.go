@@ -73,7 +73,7 @@ const (
 // increased as memory latency and CPU parallelism increases. Remember to get a
 // good random salt.
 func Key(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	return deriveKey(argon2i, password, salt, nil, nil, time, memory, threads, keyLen)
+	return deriveKey(argon2i, password, salt, nil, nil, time, memory, threads, keyLen, nil)
 }
 
 // IDKey derives a key from the password, salt, and cost parameters using
@@ -99,10 +99,39 @@ func Key(password, salt []byte, time, memory uint32, threads uint8, keyLen uint3
 //
 // [RFC 9106 Section 4]: https://www.rfc-editor.org/rfc/rfc9106.html#section-4
 func IDKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	return deriveKey(argon2id, password, salt, nil, nil, time, memory, threads, keyLen)
+	return deriveKey(argon2id, password, salt, nil, nil, time, memory, threads, keyLen, nil)
 }
 
-func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+// Buffer is the memory of Argon2 (memory KiB) kept from one call to the
+// next, so that hashing does not allocate and the garbage collector does
+// not have to reclaim it. The zero Buffer is empty; it grows to the largest
+// memory it is used with and keeps it. A nil *Buffer allocates afresh on
+// every call, as IDKey does. A Buffer must not be used by two calls at
+// once.
+type Buffer struct {
+	b []block
+}
+
+// IDKey is the package's IDKey computed in b's memory: the same key for the
+// same arguments, whatever b holds before the call.
+func (b *Buffer) IDKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	return deriveKey(argon2id, password, salt, nil, nil, time, memory, threads, keyLen, b)
+}
+
+// blocks returns n blocks of b's memory, growing it if it has fewer; their
+// contents are whatever the last call left.
+func (b *Buffer) blocks(n uint32) []block {
+	if b == nil {
+		return make([]block, n)
+	}
+	if uint32(len(b.b)) < n {
+		b.b = nil // the old blocks can be collected while the new ones are allocated
+		b.b = make([]block, n)
+	}
+	return b.b[:n]
+}
+
+func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint32, threads uint8, keyLen uint32, buf *Buffer) []byte {
 	if time < 1 {
 		panic("argon2: number of rounds too small")
 	}
@@ -115,7 +144,7 @@ func deriveKey(mode int, password, salt, secret, data []byte, time, memory uint3
 	if memory < 2*syncPoints*uint32(threads) {
 		memory = 2 * syncPoints * uint32(threads)
 	}
-	B := initBlocks(&h0, memory, uint32(threads))
+	B := initBlocks(&h0, memory, uint32(threads), buf)
 	processBlocks(B, time, memory, uint32(threads), mode)
 	return extractKey(B, memory, uint32(threads), keyLen)
 }
@@ -158,9 +187,9 @@ func initHash(password, salt, key, data []byte, time, memory, threads, keyLen ui
 	return h0
 }
 
-func initBlocks(h0 *[blake2b.Size + 8]byte, memory, threads uint32) []block {
+func initBlocks(h0 *[blake2b.Size + 8]byte, memory, threads uint32, buf *Buffer) []block {
 	var block0 [1024]byte
-	B := make([]block, memory)
+	B := buf.blocks(memory)
 	for lane := uint32(0); lane < threads; lane++ {
 		j := lane * (memory / threads)
 		binary.LittleEndian.PutUint32(h0[blake2b.Size+4:], lane)
@@ -223,7 +252,14 @@ func processBlocks(B []block, time, memory, threads uint32, mode int) {
 				random = B[prev][0]
 			}
 			newOffset := indexAlpha(random, lanes, segments, threads, n, slice, lane, index)
-			processBlockXOR(&B[offset], &B[prev], &B[newOffset])
+			// The first pass overwrites each block (RFC 9106 v1.3): the
+			// memory may hold a previous call's blocks. Later passes XOR
+			// into what the pass before wrote.
+			if n == 0 {
+				processBlock(&B[offset], &B[prev], &B[newOffset])
+			} else {
+				processBlockXOR(&B[offset], &B[prev], &B[newOffset])
+			}
 			index, offset = index+1, offset+1
 		}
 		wg.Done()
