@@ -118,6 +118,16 @@ func (b *Buffer) IDKey(password, salt []byte, time, memory uint32, threads uint8
 	return deriveKey(argon2id, password, salt, nil, nil, time, memory, threads, keyLen, b)
 }
 
+// Memory is how much memory b holds, in KiB (a block is 1 KiB): the
+// largest memory a call has used it with, as Argon2 rounds it (down to a
+// multiple of 4 × threads, at least 8 × threads).
+func (b *Buffer) Memory() uint32 {
+	if b == nil {
+		return 0
+	}
+	return uint32(len(b.b))
+}
+
 // blocks returns n blocks of b's memory, growing it if it has fewer; their
 // contents are whatever the last call left.
 func (b *Buffer) blocks(n uint32) []block {

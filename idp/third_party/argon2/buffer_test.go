@@ -63,6 +63,9 @@ func TestBufferMatchesUpstream(t *testing.T) {
 			t.Fatalf("call %d (t=%d m=%d p=%d keyLen=%d, buffer of %d blocks): key %x, upstream %x",
 				i, time, memory, threads, keyLen, before, got, want)
 		}
+		if rounded := max(memory/(4*uint32(threads))*(4*uint32(threads)), 8*uint32(threads)); buf.Memory() != max(uint32(before), rounded) {
+			t.Fatalf("call %d (m=%d p=%d): Memory() = %d after a buffer of %d blocks, want %d", i, memory, threads, buf.Memory(), before, max(uint32(before), rounded))
+		}
 		if len(buf.b) > before {
 			grew++
 		} else {
