@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/cliniconnects/identity/idp/third_party/argon2"
 )
 
 // ErrBusy is returned by Hash, Verify, VerifySecret and DummyVerify when
@@ -22,6 +24,16 @@ const RetryAfter = time.Second
 // Bound limits how much argon2id work the process does at once. Each
 // running hash holds Params.Memory of memory (19 MiB with DefaultParams)
 // and one CPU, so Concurrency bounds both; waiting callers hold neither.
+//
+// The memory is the slot's, not the hash's: each slot owns one argon2
+// buffer, allocated by the slot's first hash, grown to the largest
+// Params.Memory of the Hashers that used it and kept for the life of the
+// bound (SetBound). A hash in a slot allocates no blocks, so sign-in load
+// no longer drives a garbage collection per hash; in exchange every slot
+// that has hashed keeps its Params.Memory resident (one slot on a 2-CPU
+// machine: 19 MiB) where before the heap held it only while a hash ran. A
+// stored hash with more memory than its Hasher's Params is checked in
+// memory allocated for that one call, so it cannot grow a slot.
 type Bound struct {
 	// Concurrency is how many hashes run at once, 1…runtime.NumCPU().
 	Concurrency int
@@ -46,18 +58,26 @@ func DefaultBound() Bound {
 }
 
 // limiter is the bound in force: slots holds a token per running hash,
-// queue one per waiting caller.
+// queue one per waiting caller, bufs the slots' argon2 buffers.
 type limiter struct {
 	b     Bound
 	slots chan struct{}
 	queue chan struct{}
+	// bufs holds Concurrency buffers, empty until a hash grows them. A
+	// hash takes one only while it holds a slot, so one is always there.
+	bufs chan *argon2.Buffer
 }
 
 func newLimiter(b Bound) *limiter {
 	b.Concurrency = max(1, min(b.Concurrency, runtime.NumCPU()))
 	b.Queue = max(0, b.Queue)
 	b.MaxWait = max(0, b.MaxWait)
-	return &limiter{b: b, slots: make(chan struct{}, b.Concurrency), queue: make(chan struct{}, b.Queue)}
+	l := &limiter{b: b, slots: make(chan struct{}, b.Concurrency), queue: make(chan struct{}, b.Queue),
+		bufs: make(chan *argon2.Buffer, b.Concurrency)}
+	for range b.Concurrency {
+		l.bufs <- new(argon2.Buffer)
+	}
+	return l
 }
 
 var (
@@ -67,8 +87,9 @@ var (
 
 // SetBound replaces the process-wide bound and returns the one it
 // replaced. Concurrency is clamped to 1…runtime.NumCPU(). Hashes already
-// running or waiting finish under the old bound. Tests use it to make the
-// bound small; production keeps DefaultBound.
+// running or waiting finish under the old bound, in its slots' buffers,
+// which are freed with it; the new bound's slots start without memory.
+// Tests use it to make the bound small; production keeps DefaultBound.
 func SetBound(b Bound) Bound {
 	l := newLimiter(b)
 	limMu.Lock()
@@ -91,16 +112,25 @@ func current() *limiter {
 	return lim
 }
 
-// bounded runs fn in a hashing slot, or returns ErrBusy. Every argon2id
-// computation in this package goes through it.
-func bounded(fn func()) error {
-	release, err := current().acquire()
+// inSlot runs fn in a hashing slot with the slot's buffer, or returns
+// ErrBusy. Every argon2id computation in this package goes through it.
+func inSlot(fn func(*argon2.Buffer)) error {
+	l := current()
+	release, err := l.acquire()
 	if err != nil {
 		return err
 	}
 	defer release()
-	fn()
+	l.withBuffer(fn)
 	return nil
+}
+
+// withBuffer runs fn with one of l's buffers. The caller holds one of l's
+// slots, and no more buffers are taken than slots are held, so one is free.
+func (l *limiter) withBuffer(fn func(*argon2.Buffer)) {
+	buf := <-l.bufs
+	defer func() { l.bufs <- buf }()
+	fn(buf)
 }
 
 // acquire takes a slot at once when one is free; otherwise it joins the
@@ -165,6 +195,7 @@ func Exhaust() (release func()) {
 // time; once released they go through the bound like the Hasher's.
 type Reservation struct {
 	h       Hasher
+	l       *limiter   // the bound the slot is in
 	mu      sync.Mutex // one hash at a time in the slot
 	release func()     // nil once released
 }
@@ -172,11 +203,12 @@ type Reservation struct {
 // Reserve takes a hashing slot for h as Hash would (waiting in the queue,
 // or ErrBusy). Release it when done.
 func (h Hasher) Reserve() (*Reservation, error) {
-	rel, err := current().acquire()
+	l := current()
+	rel, err := l.acquire()
 	if err != nil {
 		return nil, err
 	}
-	return &Reservation{h: h, release: rel}, nil
+	return &Reservation{h: h, l: l, release: rel}, nil
 }
 
 // Release frees the slot; calling it again does nothing.
@@ -189,13 +221,13 @@ func (r *Reservation) Release() {
 	}
 }
 
-func (r *Reservation) run(fn func()) error {
+func (r *Reservation) run(fn func(*argon2.Buffer)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.release == nil {
-		return bounded(fn)
+		return inSlot(fn)
 	}
-	fn()
+	r.l.withBuffer(fn)
 	return nil
 }
 

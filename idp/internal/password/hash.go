@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/cliniconnects/identity/idp/third_party/argon2"
 )
 
 // Params are the argon2id cost parameters.
@@ -87,10 +87,10 @@ func (h Hasher) params() Params {
 // Hash derives an argon2id key from secret with a fresh random salt and
 // returns it in PHC string form. It runs under the process-wide bound and
 // returns ErrBusy when that is exhausted.
-func (h Hasher) Hash(secret string) (string, error) { return h.hash(secret, bounded) }
+func (h Hasher) Hash(secret string) (string, error) { return h.hash(secret, inSlot) }
 
 // hash is Hash with run giving the hashing slot.
-func (h Hasher) hash(secret string, run func(func()) error) (string, error) {
+func (h Hasher) hash(secret string, run func(func(*argon2.Buffer)) error) (string, error) {
 	if secret == "" {
 		return "", ErrEmptySecret
 	}
@@ -103,7 +103,7 @@ func (h Hasher) hash(secret string, run func(func()) error) (string, error) {
 		return "", fmt.Errorf("password: reading random salt: %w", err)
 	}
 	var key []byte
-	if err := run(func() { key = argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
+	if err := run(func(buf *argon2.Buffer) { key = h.idKey(buf, []byte(secret), salt, p) }); err != nil {
 		return "", err
 	}
 	return encodePHC(p, salt, key), nil
@@ -116,21 +116,33 @@ func (h Hasher) hash(secret string, run func(func()) error) (string, error) {
 // parameters yield an error (and ok == false), as does ErrBusy when the
 // process-wide bound is exhausted: then nothing was checked.
 func (h Hasher) Verify(secret, phc string) (ok bool, needsRehash bool, err error) {
-	return h.verify(secret, phc, bounded)
+	return h.verify(secret, phc, inSlot)
 }
 
 // verify is Verify with run giving the hashing slot.
-func (h Hasher) verify(secret, phc string, run func(func()) error) (ok bool, needsRehash bool, err error) {
+func (h Hasher) verify(secret, phc string, run func(func(*argon2.Buffer)) error) (ok bool, needsRehash bool, err error) {
 	p, salt, key, err := decodePHC(phc)
 	if err != nil {
 		return false, false, err
 	}
 	var got []byte
-	if err := run(func() { got = argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen) }); err != nil {
+	if err := run(func(buf *argon2.Buffer) { got = h.idKey(buf, []byte(secret), salt, p) }); err != nil {
 		return false, false, err
 	}
 	ok = subtle.ConstantTimeCompare(got, key) == 1
 	return ok, p != h.params(), nil
+}
+
+// idKey derives the argon2id key of secret with parameters p in the
+// slot's buffer buf. Parameters with more memory than h's own (a stored
+// hash made elsewhere or before a change of Params) get memory allocated
+// for this call alone, so that no stored hash can make a slot keep more
+// than h's Params.Memory.
+func (h Hasher) idKey(buf *argon2.Buffer, secret, salt []byte, p Params) []byte {
+	if p.Memory > h.params().Memory {
+		buf = nil // allocates afresh, freed after the call
+	}
+	return buf.IDKey(secret, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
 // dummies caches one dummy hash per Params value (Params is comparable).
@@ -144,10 +156,10 @@ var dummies sync.Map // Params -> string
 // Verify's ErrBusy, so a busy server tells nobody whether an account
 // exists. The dummy hash is a random salt and a random key, made once per
 // parameter set: no secret ever derives it, so nothing can match it.
-func (h Hasher) DummyVerify(secret string) error { return h.dummyVerify(secret, bounded) }
+func (h Hasher) DummyVerify(secret string) error { return h.dummyVerify(secret, inSlot) }
 
 // dummyVerify is DummyVerify with run giving the hashing slot.
-func (h Hasher) dummyVerify(secret string, run func(func()) error) error {
+func (h Hasher) dummyVerify(secret string, run func(func(*argon2.Buffer)) error) error {
 	p := h.params()
 	v, ok := dummies.Load(p)
 	if !ok {
