@@ -10,7 +10,9 @@
 //     computation of Hash, Verify, DummyVerify and VerifySecret runs in
 //     one of at most runtime.NumCPU() slots, behind a short queue with a
 //     short wait, else ErrBusy, so memory for hashing is bounded by
-//     Concurrency × Params.Memory whatever the traffic;
+//     Concurrency × Params.Memory whatever the traffic; each slot keeps
+//     its argon2 memory from one hash to the next, so hashes allocate
+//     none (third_party/argon2, a fork of x/crypto's);
 //   - secrets the provider generates itself (GenerateSecret: 256 random
 //     bits, stored by HashGenerated as a SHA-256 digest, checked by
 //     VerifySecret in constant time without a slot);
