@@ -98,41 +98,26 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// GC defaults of `idp serve`, unless GOGC or GOMEMLIMIT is set.
-const (
-	gcPercent = 200
-	// gcBaseLimit is the soft memory limit besides the hashes' memory.
-	gcBaseLimit = 64 << 20
-)
+// gcBaseLimit is the soft memory limit of `idp serve` besides the hashing
+// slots' memory, unless GOMEMLIMIT is set.
+const gcBaseLimit = 64 << 20
 
-// tuneGC spaces garbage collections out and bounds the heap, and says
-// what is in force. The soft memory limit — 64 MiB plus three times the
-// hashing bound's memory — keeps the heap bounded when a flood fills the
-// slots and their queue (the collector then runs as often as it must).
-// GOGC=200 is the largest setting whose paced goal, three times a live
-// heap of a few MiB plus every hashing slot's 19 MiB, stays under that
-// limit: the limit then paces nothing outside a flood.
+// tuneGC bounds the heap and says what is in force. The soft memory limit —
+// 64 MiB plus three times the hashing bound's memory — keeps the heap
+// bounded when a flood fills the slots and their queue (the collector then
+// runs as often as it must). GOGC stays Go's default, 100.
 //
-// Both were measured when each argon2id hash allocated its m (19 MiB)
-// afresh: with Go's default (GOGC=100) nearly every sign-in started a
-// collection, and where the limit paced (GOGC=300 once zxcvbn's
-// dictionaries left the heap, or GOGC=off) each hash's allocation went
-// over it, the runtime handed free pages back to the OS and the next hash
-// faulted them in again: 8 clients signing in spent 29–33 ms per hash
-// instead of 23, and lower settings (GOGC=100, 150) had the background
-// scavenger do the same. Now each hashing slot keeps one buffer (see
-// password.Bound): a hash allocates no blocks, and the buffers are live
-// heap without pointers, never scanned and never handed back, which
-// raises the paced goal as the sum above assumes. So the reason GOGC was
-// raised above 100 (a collection per sign-in) is gone, and so are the
-// pages given back and faulted in again for each hash; the values stay
-// until sign-in load is measured again. An operator's GOGC or GOMEMLIMIT
-// wins.
+// Each hashing slot keeps one argon2 buffer (password.Bound), so a hash
+// allocates nothing and sign-ins start few collections. Measured with the
+// buffers (idpbench, 8 clients, both backends), Go's default against the
+// GOGC=200 this used while every hash allocated its 19 MiB afresh: CPU per
+// sign-in besides the hash 1.4–1.8 ms against 1.7–2.3, per hash 19–22 ms
+// against 21–24, and peak RSS in a 10 s flood 98–100 MiB against
+// 131–134. An operator's GOGC or GOMEMLIMIT wins.
 func tuneGC(getenv func(string) string) (gogc, limit string) {
 	gogc, limit = "GOGC="+getenv("GOGC"), "GOMEMLIMIT="+getenv("GOMEMLIMIT")
 	if getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-		gogc = strconv.Itoa(gcPercent)
+		gogc = "100"
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		b, m := password.CurrentBound(), int64(password.DefaultParams.Memory)<<10
