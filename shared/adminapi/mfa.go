@@ -22,7 +22,8 @@ const (
 var MFAStates = []MFAState{MFANone, MFAEnabled}
 
 // ResetEmployeeMFA removes the employee's authenticator app and recovery
-// codes (they lost their phone); the employee is emailed, and sets up an
+// codes (they lost their phone) and ends their sessions and tokens
+// everywhere; the employee is emailed, and sets up an
 // app again (at their next sign-in if their role requires one). Answers
 // invalid_state when the employee has none.
 func (c *Client) ResetEmployeeMFA(ctx context.Context, id string) (User, error) {

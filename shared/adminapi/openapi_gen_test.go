@@ -99,7 +99,7 @@ func userOps(section, one string, create, upd any, read, write, roles, status, n
 			perms: []Permission{notify}, status: 204, errors: []int{404, 409}},
 		{method: "POST", path: item + "/invitation", id: "resend" + title(one) + "Invitation", summary: "Re-send the invitation to a user who has not accepted it",
 			perms: []Permission{notify}, status: 204, errors: []int{404, 409}},
-		{method: "POST", path: item + "/mfa/reset", id: "reset" + title(one) + "MFA", summary: "Remove the authenticator app and recovery codes (a lost phone); the user is emailed",
+		{method: "POST", path: item + "/mfa/reset", id: "reset" + title(one) + "MFA", summary: "Remove the authenticator app and recovery codes (a lost phone) and end the user's sessions; the user is emailed",
 			perms: []Permission{mfaPerm(section)}, status: 200, resp: User{}, errors: []int{404, 409}},
 	}
 }

@@ -163,6 +163,17 @@ func (e Enrollment) LogValue() slog.Value { return slog.StringValue("(enrollment
 // QRCode is the enrolment's QR code as a PNG image.
 func (e Enrollment) QRCode() ([]byte, error) { return mfa.QRCode(e.URI, qrSize) }
 
+// EnrollmentTTL is how long a begun setup of an authenticator app can be
+// confirmed: a secret shown and never confirmed stops counting as the
+// setup in progress, and the user begins again with a fresh one.
+const EnrollmentTTL = 30 * time.Minute
+
+// pendingExpired reports whether t, an unconfirmed enrolment, was begun
+// longer than EnrollmentTTL ago.
+func (m *MFA) pendingExpired(t storage.TOTP) bool {
+	return !t.Confirmed() && !m.now().Before(t.CreatedAt.Add(EnrollmentTTL))
+}
+
 // BeginEnrollment starts setting up an authenticator app for the user: a
 // fresh secret, sealed, replaces any enrolment in progress. Nothing counts
 // until ConfirmEnrollment. ErrMFAEnabled when the user has an app already;
@@ -192,8 +203,9 @@ func (m *MFA) BeginEnrollment(ctx context.Context, userID string) (Enrollment, e
 }
 
 // PendingEnrollment returns the enrolment in progress, to show it again
-// (the QR code is a separate request). ErrNoEnrollment when none;
-// ErrMFAEnabled when it is confirmed already.
+// (the QR code is a separate request). ErrNoEnrollment when none, or when
+// it was begun more than EnrollmentTTL ago; ErrMFAEnabled when it is
+// confirmed already.
 func (m *MFA) PendingEnrollment(ctx context.Context, userID string) (Enrollment, error) {
 	u, err := m.activeUser(ctx, userID)
 	if err != nil {
@@ -207,6 +219,8 @@ func (m *MFA) PendingEnrollment(ctx context.Context, userID string) (Enrollment,
 		return Enrollment{}, err
 	case t.Confirmed():
 		return Enrollment{}, ErrMFAEnabled
+	case m.pendingExpired(t):
+		return Enrollment{}, ErrNoEnrollment
 	}
 	return enrollment(u, secret)
 }
@@ -238,7 +252,8 @@ func (m *MFA) totp(ctx context.Context, st storage.Storage, userID string) (stor
 // as keyed hashes. The code's time step counts as used. The change, its
 // audit entry and the notice email commit together. A wrong code changes
 // nothing (ErrWrongCode; not counted toward the lock: the user is signed
-// in and has just seen the secret). ErrNoEnrollment, ErrMFAEnabled,
+// in and has just seen the secret). ErrNoEnrollment (also for a setup begun
+// more than EnrollmentTTL ago), ErrMFAEnabled,
 // ErrNotActive.
 func (m *MFA) ConfirmEnrollment(ctx context.Context, userID, code, source string) ([]string, error) {
 	u, err := m.activeUser(ctx, userID)
@@ -263,6 +278,8 @@ func (m *MFA) ConfirmEnrollment(ctx context.Context, userID, code, source string
 			return err
 		case t.Confirmed():
 			return ErrMFAEnabled
+		case m.pendingExpired(t):
+			return ErrNoEnrollment
 		}
 		step, ok, err := mfa.Match(secret, code, now)
 		if err != nil {

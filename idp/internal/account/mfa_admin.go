@@ -12,8 +12,11 @@ import (
 )
 
 // ResetTx removes u's second factor (the app and its recovery codes) in
-// tx and queues the notice email to u: an administrator's reset, for a
-// user who lost their phone. It checks nothing about who asks and writes
+// tx, ends every session and token of u (RevokeUserGrants: whoever holds
+// the lost phone may hold a signed-in browser or app too, and the user's
+// next sign-in sets a factor up again where their role requires one) and
+// queues the notice email to u: an administrator's reset, for a user who
+// lost their phone. It checks nothing about who asks and writes
 // no audit entry: the caller (Reset, the admin API) does both in the same
 // transaction, and calls Queued's hook after the commit.
 // ErrMFANotEnabled when u has no confirmed app; nothing changes.
@@ -33,6 +36,9 @@ func (m *MFA) ResetTx(ctx context.Context, tx storage.Storage, u storage.User) e
 	}
 	if err := tx.DeleteMFA(ctx, u.ID); err != nil {
 		return fmt.Errorf("account: deleting second factor: %w", err)
+	}
+	if err := tx.RevokeUserGrants(ctx, u.ID, m.now()); err != nil {
+		return fmt.Errorf("account: ending the user's sessions: %w", err)
 	}
 	return m.enqueue(ctx, tx, notice)
 }

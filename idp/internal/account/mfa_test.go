@@ -424,6 +424,8 @@ func TestMFAReset(t *testing.T) {
 		if on, _ := f.mfa.Enabled(ctx, admin2.ID); !on {
 			t.Fatal("a refused reset removed the app")
 		}
+		signedIn(t, st, emp, "emp", f.clock.Now())
+		signedIn(t, st, manager, "mgr", f.clock.Now())
 		if err := f.mfa.Reset(ctx, &admin, emp.ID, "198.51.100.4"); err != nil {
 			t.Fatalf("admin resets an employee: %v", err)
 		}
@@ -443,6 +445,17 @@ func TestMFAReset(t *testing.T) {
 		if got := f.mailTo(emp.Email); len(got) != 2 || !strings.Contains(got[1], "An administrator turned off two-step sign-in") {
 			t.Errorf("mail: %q", got)
 		}
+		// The reset ended the employee's sessions and tokens (the lost
+		// phone may hold them), and no one else's.
+		if _, err := st.GetSession(ctx, "s-emp", f.clock.Now()); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("session of the reset user: %v, want ended", err)
+		}
+		if rt, err := st.GetRefreshToken(ctx, "rt-emp"); err != nil || rt.RevokedAt.IsZero() {
+			t.Errorf("refresh token of the reset user: revoked at %v, %v; want revoked", rt.RevokedAt, err)
+		}
+		if _, err := st.GetSession(ctx, "s-mgr", f.clock.Now()); err != nil {
+			t.Errorf("session of a bystander: %v", err)
+		}
 		// The operator at the command line (no actor).
 		f.enrol(emp)
 		if err := f.mfa.Reset(ctx, nil, emp.ID, ""); err != nil {
@@ -450,6 +463,55 @@ func TestMFAReset(t *testing.T) {
 		}
 		if on, _ := f.mfa.Enabled(ctx, emp.ID); on {
 			t.Fatal("still enabled after the operator's reset")
+		}
+	})
+}
+
+// signedIn gives u a browser session "s-<tag>" and a refresh token
+// "rt-<tag>" (stored by these ids as their hashes), as a sign-in would.
+func signedIn(t *testing.T, st storage.Storage, u storage.User, tag string, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := st.CreateClient(ctx, storage.Client{ID: "app-" + tag, Name: "App", RedirectURIs: []string{"https://app.example.test/cb"}, Public: true, GrantTypes: []string{"authorization_code", "refresh_token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateSession(ctx, storage.Session{IDHash: "s-" + tag, UserID: u.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateRefreshToken(ctx, storage.RefreshToken{IDHash: "rt-" + tag, FamilyID: "fam-" + tag, ClientID: c.ID, UserID: u.ID,
+		Scopes: []string{"openid", "offline_access"}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMFASetupExpires: a setup begun and not confirmed within
+// EnrollmentTTL no longer counts: its secret's codes are refused and the
+// user begins again with a fresh one.
+func TestMFASetupExpires(t *testing.T) {
+	testenv.EachStore(t, func(t *testing.T, st storage.Storage) {
+		f := newMFAFixture(t, st)
+		ctx := context.Background()
+		u := f.user("lea@example.com")
+		e, err := f.mfa.BeginEnrollment(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := app{key: strings.ReplaceAll(e.Secret, " ", "")}
+		f.clock.Advance(account.EnrollmentTTL)
+		if _, err := f.mfa.PendingEnrollment(ctx, u.ID); !errors.Is(err, account.ErrNoEnrollment) {
+			t.Errorf("PendingEnrollment of an expired setup: %v, want ErrNoEnrollment", err)
+		}
+		if _, err := f.mfa.ConfirmEnrollment(ctx, u.ID, a.code(t, f.clock.Now()), ""); !errors.Is(err, account.ErrNoEnrollment) {
+			t.Fatalf("confirming an expired setup with a current code: %v, want ErrNoEnrollment", err)
+		}
+		if on, _ := f.mfa.Enabled(ctx, u.ID); on {
+			t.Fatal("an expired setup was confirmed")
+		}
+		f.clock.Advance(time.Minute) // a new time step for the new secret's code
+		f.enrol(u)                   // beginning again works
+		if on, _ := f.mfa.Enabled(ctx, u.ID); !on {
+			t.Fatal("a fresh setup after an expired one is not enabled")
 		}
 	})
 }
