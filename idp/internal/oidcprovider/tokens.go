@@ -3,6 +3,7 @@ package oidcprovider
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,7 +200,29 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, raw string) (o
 	if err := s.checkUser(ctx, t.UserID, t.ClientID); err != nil {
 		return nil, err
 	}
+	// checkUser read the client for this request; this takes it from there.
+	if c, err := s.client(ctx, t.ClientID); err == nil && !fitsClient(c, t.AMR) {
+		s.logger.InfoContext(ctx, "refresh refused: the client's sign-in policy changed since the sign-in", "token", t, "client", c.ID)
+		return nil, errGrantUnusable()
+	}
 	return &refreshRequest{t: t, scopes: t.Scopes}, nil
+}
+
+// fitsClient reports whether a grant signed in with amr still fits client
+// c's sign-in policy: its sign-in method (a phone client's grants come from
+// number and PIN, "pin"; an email client's from the password, "pwd", or
+// from before amr was recorded) and, when it requires them, two factors
+// ("mfa"). An administrator's change of either ends the grants it no longer
+// fits at their next refresh, and the user signs in again under the new
+// policy.
+func fitsClient(c storage.Client, amr []string) bool {
+	if c.PhoneSignIn() {
+		return slices.Contains(amr, "pin")
+	}
+	if len(amr) > 0 && !slices.Contains(amr, "pwd") {
+		return false
+	}
+	return !c.RequireMFA || slices.Contains(amr, "mfa")
 }
 
 // GetRefreshTokenInfo serves revocation: it finds a refresh token by hash.
