@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -29,6 +30,8 @@ type clientDetail struct {
 	admitRoles *widget.CheckGroup
 	admitTypes *widget.CheckGroup
 	scopes     *entry
+	signIn     *widget.Select
+	requireMFA *widget.Check
 	fields     []*field
 	save       *widget.Button
 	revert     *widget.Button
@@ -44,6 +47,32 @@ type clientDetail struct {
 var grantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
 
 var userTypes = []string{string(adminapi.UserTypeEmployee), string(adminapi.UserTypeClinician)}
+
+// signInLabels names the API's sign-in methods for people.
+var signInLabels = map[adminapi.SignInMethod]string{
+	adminapi.SignInEmail: "Email and password",
+	adminapi.SignInPhone: "Mobile number and PIN (clinicians' mobile app)",
+}
+
+// signInOptions are the sign-in methods as the form offers them, in the
+// API's order.
+func signInOptions() []string {
+	var out []string
+	for _, m := range adminapi.SignInMethods {
+		out = append(out, signInLabels[m])
+	}
+	return out
+}
+
+// signInMethodOf is the method a label of signInOptions stands for.
+func signInMethodOf(label string) adminapi.SignInMethod {
+	for m, l := range signInLabels {
+		if l == label {
+			return m
+		}
+	}
+	return adminapi.SignInEmail
+}
 
 func newClientDetail(c *clientsSection) *clientDetail {
 	u := c.u
@@ -73,6 +102,17 @@ func newClientDetail(c *clientsSection) *clientDetail {
 	d.admitRoles = widget.NewCheckGroup(roles, nil)
 	d.admitTypes = widget.NewCheckGroup(userTypes, nil)
 	d.admitTypes.Horizontal = true
+	d.requireMFA = widget.NewCheck("Require two factors (an authenticator app) of everyone signing in", nil)
+	// A phone client's number and PIN is the whole sign-in: the API
+	// refuses two factors for it, so the check is off and disabled there.
+	d.signIn = widget.NewSelect(signInOptions(), nil)
+	d.signIn.SetSelected(signInLabels[adminapi.SignInEmail])
+	d.signIn.OnChanged = func(string) {
+		if d.phone() {
+			d.requireMFA.SetChecked(false)
+		}
+		d.applyPermissions()
+	}
 	d.fields = []*field{
 		newField("id", "Client ID", d.id),
 		newField("name", "Name", d.name),
@@ -82,6 +122,8 @@ func newClientDetail(c *clientsSection) *clientDetail {
 		newField("grant_types", "Grants", d.grants),
 		newField("admit_roles", "Admits roles", d.admitRoles),
 		newField("admit_types", "Admits types", d.admitTypes),
+		newField("sign_in_method", "Sign-in method", d.signIn),
+		newField("require_mfa", "Two factors", d.requireMFA),
 		newField("scopes", "Scopes", d.scopes),
 	}
 	d.save = widget.NewButton("Create client", d.submit)
@@ -92,7 +134,8 @@ func newClientDetail(c *clientsSection) *clientDetail {
 	d.del.Importance = widget.DangerImportance
 	d.rotate.Hide()
 	d.del.Hide()
-	hint := widget.NewLabel("A client that admits no role and no type admits everyone.")
+	hint := widget.NewLabel("A client that admits no role and no type admits everyone; " +
+		"one that signs in by mobile number and PIN admits clinicians only.")
 	hint.Importance = widget.LowImportance
 	hint.Wrapping = fyne.TextWrapWord
 	d.root = container.NewVScroll(padded(container.NewVBox(
@@ -123,6 +166,16 @@ func (d *clientDetail) applyPermissions() {
 		} else {
 			g.Disable()
 		}
+	}
+	if write {
+		d.signIn.Enable()
+	} else {
+		d.signIn.Disable()
+	}
+	if write && !d.phone() {
+		d.requireMFA.Enable()
+	} else {
+		d.requireMFA.Disable()
 	}
 	// Id and kind are fixed once created.
 	if write && d.client == nil {
@@ -179,6 +232,8 @@ func (d *clientDetail) fill(v adminapi.OIDCClient) {
 	d.admitRoles.SetSelected(roles)
 	d.admitTypes.SetSelected(types)
 	d.scopes.SetText(strings.Join(v.Scopes, " "))
+	d.signIn.SetSelected(signInLabels[cmp.Or(v.SignInMethod, adminapi.SignInEmail)])
+	d.requireMFA.SetChecked(v.RequireMFA)
 	setFieldErrors(d.fields, nil)
 	d.save.SetText("Save")
 	d.revert.SetText("Revert")
@@ -201,6 +256,11 @@ func lines(s string) []string {
 	return out
 }
 
+// phone: the form's sign-in method is mobile number and PIN.
+func (d *clientDetail) phone() bool {
+	return signInMethodOf(d.signIn.Selected) == adminapi.SignInPhone
+}
+
 // entered is the form as a new client.
 func (d *clientDetail) entered() adminapi.NewOIDCClient {
 	n := adminapi.NewOIDCClient{
@@ -208,6 +268,8 @@ func (d *clientDetail) entered() adminapi.NewOIDCClient {
 		RedirectURIs: lines(d.redirects.Text), PostLogoutRedirectURIs: lines(d.postLogout.Text),
 		GrantTypes: append([]string{}, d.grants.Selected...), Scopes: strings.Fields(d.scopes.Text),
 		AdmitRoles: []adminapi.Role{}, AdmitTypes: []adminapi.UserType{},
+		SignInMethod: signInMethodOf(d.signIn.Selected),
+		RequireMFA:   d.requireMFA.Checked,
 	}
 	for _, r := range d.admitRoles.Selected {
 		n.AdmitRoles = append(n.AdmitRoles, adminapi.Role(r))
@@ -247,6 +309,12 @@ func (d *clientDetail) changes() (adminapi.OIDCClientUpdate, bool) {
 	}
 	if !sameSet(ot, nt) {
 		up.AdmitTypes, changed = &n.AdmitTypes, true
+	}
+	if n.SignInMethod != cmp.Or(old.SignInMethod, adminapi.SignInEmail) {
+		up.SignInMethod, changed = &n.SignInMethod, true
+	}
+	if n.RequireMFA != old.RequireMFA {
+		up.RequireMFA, changed = &n.RequireMFA, true
 	}
 	return up, changed
 }

@@ -15,7 +15,7 @@ import (
 
 // clientsSection (super admins) lists the OIDC clients — the CliniConnects
 // modules — and edits one: redirect URIs, admitted roles and user types,
-// grants and scopes; creates one (its secret shown once), rotates a secret
+// grants, scopes, sign-in method and two factors; creates one (its secret shown once), rotates a secret
 // and deletes a client.
 type clientsSection struct {
 	u       *UI
@@ -97,10 +97,18 @@ func clientCell(c adminapi.OIDCClient, col int) string {
 	for _, t := range c.AdmitTypes {
 		admits = append(admits, string(t)+"s")
 	}
+	s := strings.Join(admits, ", ")
 	if len(admits) == 0 {
-		return "everyone"
+		s = "everyone"
 	}
-	return strings.Join(admits, ", ")
+	// How they sign in belongs with whom: "clinicians by phone".
+	if c.SignInMethod == adminapi.SignInPhone {
+		s += " by phone"
+	}
+	if c.RequireMFA {
+		s += " with two factors"
+	}
+	return s
 }
 
 func (c *clientsSection) placeholder() fyne.CanvasObject {
