@@ -15,8 +15,8 @@ import (
 
 // clientsSection (super admins) lists the OIDC clients — the CliniConnects
 // modules — and edits one: redirect URIs, admitted roles and user types,
-// grants, scopes, sign-in method and two factors; creates one (its secret shown once), rotates a secret
-// and deletes a client.
+// grants, scopes, sign-in method and two factors; creates one (its secret
+// shown once), rotates a secret and deletes a client.
 type clientsSection struct {
 	u       *UI
 	table   *widget.Table
