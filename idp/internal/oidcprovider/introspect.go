@@ -22,7 +22,8 @@ import (
 //     discovery names for this endpoint; anything else is 401
 //     invalid_client (introspectGuard adds the challenge, clientAuthGuard
 //     counts the failure);
-//   - the token is one JWT signed by an access token key (accessKeySet),
+//   - the token is one JWT signed by an access token key
+//     (keys.Set.VerifyAccessToken),
 //     issued by us and unexpired; then the recorded token, its user and
 //     the caller decide (SetIntrospectionFromToken), read on every
 //     request so that a revocation takes effect at once.
@@ -49,6 +50,8 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := p.storage.AuthorizeClientIDSecret(ctx, id, secret); err != nil {
+		// clientAuthGuard read the client: a store error answered 503
+		// there, and hashing at capacity turns this 401 into 503.
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return
 	}

@@ -140,8 +140,9 @@ func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// accessKeySet verifies access tokens for op (userinfo, introspection,
-// revocation) with the access token keys alone (keys.Set.VerifyAccessToken).
+// accessKeySet verifies access tokens for op (userinfo, revocation) with
+// the access token keys alone (keys.Set.VerifyAccessToken, which the
+// introspection handler calls itself).
 type accessKeySet struct{ keys *keys.Set }
 
 var _ oidc.KeySet = accessKeySet{}
