@@ -87,7 +87,7 @@ func (p *mfaPanel) refresh() {
 func (p *mfaPanel) confirmReset() {
 	v := p.user
 	p.d.u.confirm("Reset "+v.Name()+"'s second factor?",
-		"Their authenticator app and recovery codes stop working, and "+v.Email+" is told by email. "+
+		"Their authenticator app and recovery codes stop working, they are signed out everywhere, and "+v.Email+" is told by email. "+
 			"Do this when they have lost their phone: they then sign in with the password and set up an app again.",
 		"Reset", func() {
 			p.d.setBusy(true, "Resetting the second factor…")
