@@ -17,7 +17,8 @@ import (
 
 // userMFA runs `idp user mfa reset --email …`: the operator removes a
 // user's authenticator app and recovery codes (a lost phone, or an admin
-// locked out). It is audited with no actor, and the user is emailed.
+// locked out), which also signs them out everywhere. It is audited with no
+// actor, and the user is emailed.
 func userMFA(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "reset" {
 		return errors.New("user mfa needs a subcommand: reset")
@@ -52,7 +53,7 @@ func mfaReset(ctx context.Context, e env, cfg config.Config, store storage.Stora
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "two-step sign-in reset for %s; they set up an authenticator app again", u.Email)
+	fmt.Fprintf(e.stdout, "two-step sign-in reset for %s, signed out everywhere; they set up an authenticator app again", u.Email)
 	if m.Required(u) {
 		fmt.Fprint(e.stdout, " at their next sign-in (their role requires one)")
 	}
