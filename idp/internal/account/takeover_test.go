@@ -19,28 +19,35 @@ const attackerAddr = "mallory@evil.example"
 // are still live.
 func (f *fixture) grants(u storage.User) (live func() bool) {
 	f.t.Helper()
+	return grantsOf(f.t, f.st, f.clock, u)
+}
+
+// grantsOf gives u a session and a refresh token in st, and reports
+// whether they are still live (both or neither, or the test fails).
+func grantsOf(t *testing.T, st storage.Storage, clock *testenv.Clock, u storage.User) (live func() bool) {
+	t.Helper()
 	ctx := context.Background()
-	now := f.clock.Now()
+	now := clock.Now()
 	sid, rid := "s-"+u.ID, "rt-"+u.ID
-	if _, err := f.st.CreateClient(ctx, storage.Client{ID: "c", Name: "Module", Public: true,
+	if _, err := st.CreateClient(ctx, storage.Client{ID: "c", Name: "Module", Public: true,
 		RedirectURIs: []string{"https://module.example/cb"}, GrantTypes: []string{storage.GrantAuthorizationCode}}); err != nil && !errors.Is(err, storage.ErrAlreadyExists) {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
-	if err := f.st.CreateSession(ctx, storage.Session{IDHash: sid, UserID: u.ID, AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
-		f.t.Fatal(err)
+	if err := st.CreateSession(ctx, storage.Session{IDHash: sid, UserID: u.ID, AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
 	}
-	if err := f.st.CreateRefreshToken(ctx, storage.RefreshToken{IDHash: rid, FamilyID: "fam-" + u.ID, ClientID: "c", UserID: u.ID,
+	if err := st.CreateRefreshToken(ctx, storage.RefreshToken{IDHash: rid, FamilyID: "fam-" + u.ID, ClientID: "c", UserID: u.ID,
 		Scopes: []string{"openid"}, AuthTime: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return func() bool {
-		_, serr := f.st.GetSession(ctx, sid, f.clock.Now())
-		rt, err := f.st.GetRefreshToken(ctx, rid)
+		_, serr := st.GetSession(ctx, sid, clock.Now())
+		rt, err := st.GetRefreshToken(ctx, rid)
 		if err != nil {
-			f.t.Fatal(err)
+			t.Fatal(err)
 		}
 		if (serr == nil) != rt.RevokedAt.IsZero() {
-			f.t.Fatalf("session live %v, refresh token live %v", serr == nil, rt.RevokedAt.IsZero())
+			t.Fatalf("session live %v, refresh token live %v", serr == nil, rt.RevokedAt.IsZero())
 		}
 		return serr == nil
 	}
